@@ -1,0 +1,206 @@
+#pragma once
+// Lloyd's iteration. Per iteration, one pass over X: each block assigns its rows, counts
+// label changes, sums direct squared distances and accumulates its rows into per-cluster
+// sums (double), in a slot of its own; slots merge in block order. Then the centroids are
+// the means, and empty clusters take the rows farthest from their centroids.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "../matrix.hpp"
+#include "../options.hpp"
+#include "blocks.hpp"
+#include "kernel.hpp"
+
+namespace kmeans::detail {
+
+template <class T>
+struct LloydResult {
+  std::vector<T> centroids;          // k x d
+  std::vector<std::int32_t> labels;  // of the final centroids
+  double inertia = 0.0;              // of the final centroids
+  std::size_t n_iter = 0;
+  bool converged = false;
+  bool stopped = false;  // the callback returned false
+};
+
+template <class T>
+class Lloyd {
+ public:
+  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k) : pool_(pool), X_(X), k_(k), d_(X.cols()) {
+    const std::size_t n_slots = slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8);
+    slots_.resize(n_slots);
+    for (auto& s : slots_) {
+      s.sums.resize(k * d_);
+      s.counts.resize(k);
+    }
+  }
+
+  /// Iterates from `centroids` until a stopping rule holds.
+  LloydResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled) {
+    LloydResult<T> out;
+    out.labels.assign(X_.rows(), -1);
+    std::vector<T> next(centroids.size());
+    bool labels_current = false;  // labels and inertia belong to `centroids`
+    for (std::size_t it = 1; it <= options.max_iter; ++it) {
+      const Pass pass = assign<true>(centroids, out.labels);
+      out.n_iter = it;
+      out.inertia = pass.inertia;
+      labels_current = true;
+      if (!options.run_till_max_iter && it > 1 && pass.changed == 0) {
+        out.converged = true;
+        if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0});
+        break;
+      }
+      update(centroids, next, out.labels);
+      double shift = 0.0;
+      for (std::size_t i = 0; i < next.size(); ++i) {
+        const double t = static_cast<double>(next[i]) - static_cast<double>(centroids[i]);
+        shift += t * t;
+      }
+      centroids.swap(next);
+      labels_current = false;
+      if (options.on_iteration && !options.on_iteration(Iteration{it, pass.inertia, shift})) {
+        out.stopped = true;
+        break;
+      }
+      if (!options.run_till_max_iter && shift <= tol_scaled) {
+        out.converged = true;
+        break;
+      }
+    }
+    if (!labels_current) out.inertia = assign<false>(centroids, out.labels).inertia;
+    out.centroids = std::move(centroids);
+    return out;
+  }
+
+ private:
+  struct Slot {
+    std::vector<double> sums;          // k x d, rows valid where counts > 0
+    std::vector<std::int64_t> counts;  // k
+    double inertia = 0.0;
+    std::size_t changed = 0;
+  };
+  struct Pass {
+    double inertia = 0.0;
+    std::size_t changed = 0;
+  };
+
+  /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals.
+  template <bool Accumulate>
+  Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
+    packed_.assign(centroids.data(), k_, d_);
+    if (Accumulate) {
+      sums_.assign(k_ * d_, 0.0);
+      counts_.assign(k_, 0);
+    }
+    Pass pass;
+    for_blocks_ordered(
+        pool_, X_.rows(), slots_,
+        [&](Slot& s, std::size_t begin, std::size_t end) {
+          s.inertia = 0.0;
+          s.changed = 0;
+          if (Accumulate) std::fill(s.counts.begin(), s.counts.end(), 0);
+          assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
+            const T* x = X_.row(i);
+            const auto c = static_cast<std::size_t>(label);
+            s.inertia += squared_distance(x, centroids.data() + c * d_, d_);
+            s.changed += labels[i] != label;
+            labels[i] = label;
+            if (Accumulate) {
+              double* sum = s.sums.data() + c * d_;
+              if (s.counts[c]++ == 0) {
+                for (std::size_t j = 0; j < d_; ++j) sum[j] = static_cast<double>(x[j]);
+              } else {
+                for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
+              }
+            }
+          });
+        },
+        [&](const Slot& s, std::size_t) {
+          pass.inertia += s.inertia;
+          pass.changed += s.changed;
+          if (!Accumulate) return;
+          for (std::size_t c = 0; c < k_; ++c) {
+            if (s.counts[c] == 0) continue;
+            counts_[c] += s.counts[c];
+            const double* from = s.sums.data() + c * d_;
+            double* to = sums_.data() + c * d_;
+            for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
+          }
+        });
+    return pass;
+  }
+
+  /// next = means of sums_/counts_ after relocating empty clusters; a cluster left empty
+  /// keeps its centroid.
+  void update(const std::vector<T>& centroids, std::vector<T>& next, std::vector<std::int32_t>& labels) {
+    relocate_empty_clusters(centroids, labels);
+    for (std::size_t c = 0; c < k_; ++c) {
+      for (std::size_t j = 0; j < d_; ++j) {
+        next[c * d_ + j] = counts_[c] > 0
+                               ? static_cast<T>(sums_[c * d_ + j] / static_cast<double>(counts_[c]))
+                               : centroids[c * d_ + j];
+      }
+    }
+  }
+
+  /// Each empty cluster, in ascending index, takes the next row farthest from its assigned
+  /// centroid (ties: lowest row), which leaves its old cluster's sums (as scikit-learn does).
+  void relocate_empty_clusters(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
+    std::vector<std::size_t> empty;
+    for (std::size_t c = 0; c < k_; ++c)
+      if (counts_[c] == 0) empty.push_back(c);
+    if (empty.empty()) return;
+    const std::size_t m = empty.size();
+    using Far = std::pair<double, std::size_t>;  // (distance, row)
+    const auto farther = [](const Far& a, const Far& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    std::vector<std::vector<Far>> slots(slot_count(pool_.size(), block_count(X_.rows()), m * 16));
+    std::vector<Far> far;
+    for_blocks_ordered(
+        pool_, X_.rows(), slots,
+        [&](std::vector<Far>& s, std::size_t begin, std::size_t end) {
+          s.clear();
+          for (std::size_t i = begin; i < end; ++i) {
+            const auto c = static_cast<std::size_t>(labels[i]);
+            s.emplace_back(squared_distance(X_.row(i), centroids.data() + c * d_, d_), i);
+          }
+          const std::size_t keep = std::min(m, s.size());
+          std::partial_sort(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(keep), s.end(), farther);
+          s.resize(keep);
+        },
+        [&](const std::vector<Far>& s, std::size_t) {
+          far.insert(far.end(), s.begin(), s.end());
+          std::sort(far.begin(), far.end(), farther);
+          if (far.size() > m) far.resize(m);
+        });
+    for (std::size_t e = 0; e < m && e < far.size(); ++e) {
+      const std::size_t row = far[e].second;
+      const std::size_t to = empty[e];
+      const auto from = static_cast<std::size_t>(labels[row]);
+      const T* x = X_.row(row);
+      for (std::size_t j = 0; j < d_; ++j) {
+        sums_[from * d_ + j] -= static_cast<double>(x[j]);
+        sums_[to * d_ + j] = static_cast<double>(x[j]);
+      }
+      --counts_[from];
+      counts_[to] = 1;
+      labels[row] = static_cast<std::int32_t>(to);
+    }
+  }
+
+  ThreadPool& pool_;
+  Matrix<const T> X_;
+  std::size_t k_, d_;
+  PackedCentroids<T> packed_;
+  std::vector<Slot> slots_;
+  std::vector<double> sums_;
+  std::vector<std::int64_t> counts_;
+};
+
+}  // namespace kmeans::detail

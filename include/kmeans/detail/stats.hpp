@@ -1,0 +1,83 @@
+#pragma once
+// One-off passes over the data a fit needs before it starts: finiteness and the mean
+// per-feature variance that scales tol.
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "../matrix.hpp"
+#include "blocks.hpp"
+#include "error.hpp"
+
+namespace kmeans::detail {
+
+/// Throws std::invalid_argument naming the first (row, column) of X that is NaN or infinite.
+template <class T>
+void require_finite(ThreadPool& pool, Matrix<const T> X, const char* name) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> first_bad(block_count(X.rows()), none);
+  for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end && first_bad[b] == none; ++i) {
+      const T* x = X.row(i);
+      bool finite = true;
+      for (std::size_t j = 0; j < X.cols(); ++j) finite &= std::isfinite(x[j]);
+      if (!finite) first_bad[b] = i;
+    }
+  });
+  for (const std::size_t i : first_bad) {
+    if (i == none) continue;
+    std::size_t j = 0;
+    while (std::isfinite(X(i, j))) ++j;
+    throw_invalid_argument(name, " has a non-finite value ", X(i, j), " at row ", i, ", column ", j);
+  }
+}
+
+/// Mean over features of the population variance of each column, in double. Per-block
+/// means and squared deviations are combined in block order (Chan et al.), so data far
+/// from the origin loses nothing to cancellation and the result is thread-count independent.
+template <class T>
+double mean_variance(ThreadPool& pool, Matrix<const T> X) {
+  const std::size_t d = X.cols();
+  struct Slot {
+    std::vector<double> mean, m2;
+    double count = 0;
+  };
+  std::vector<Slot> slots(slot_count(pool.size(), block_count(X.rows()), 16 * d));
+  for (auto& s : slots) {
+    s.mean.resize(d);
+    s.m2.resize(d);
+  }
+  std::vector<double> mean(d, 0.0), m2(d, 0.0);
+  double count = 0;
+  for_blocks_ordered(
+      pool, X.rows(), slots,
+      [&](Slot& s, std::size_t begin, std::size_t end) {
+        s.count = static_cast<double>(end - begin);
+        std::fill(s.mean.begin(), s.mean.end(), 0.0);
+        std::fill(s.m2.begin(), s.m2.end(), 0.0);
+        for (std::size_t i = begin; i < end; ++i)
+          for (std::size_t j = 0; j < d; ++j) s.mean[j] += static_cast<double>(X(i, j));
+        for (std::size_t j = 0; j < d; ++j) s.mean[j] /= s.count;
+        for (std::size_t i = begin; i < end; ++i) {
+          for (std::size_t j = 0; j < d; ++j) {
+            const double t = static_cast<double>(X(i, j)) - s.mean[j];
+            s.m2[j] += t * t;
+          }
+        }
+      },
+      [&](const Slot& s, std::size_t) {
+        const double total = count + s.count;
+        for (std::size_t j = 0; j < d; ++j) {
+          const double delta = s.mean[j] - mean[j];
+          mean[j] += delta * (s.count / total);
+          m2[j] += s.m2[j] + delta * delta * (count * s.count / total);
+        }
+        count = total;
+      });
+  double sum = 0;
+  for (std::size_t j = 0; j < d; ++j) sum += m2[j] / count;
+  return sum / static_cast<double>(d);
+}
+
+}  // namespace kmeans::detail

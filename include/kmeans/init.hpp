@@ -1,0 +1,144 @@
+#pragma once
+// Initial centroids: greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's
+// 2 + floor(ln k) local trials per centre) and k distinct random rows.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "detail/blocks.hpp"
+#include "detail/error.hpp"
+#include "detail/kernel.hpp"
+#include "detail/random.hpp"
+#include "detail/stats.hpp"
+#include "matrix.hpp"
+#include "options.hpp"
+
+namespace kmeans {
+namespace detail {
+
+/// The row whose prefix sum of `weight` first exceeds r; `block_sums` are the per-block sums.
+inline std::size_t sample_row(const std::vector<double>& weight, const std::vector<double>& block_sums,
+                              double r) noexcept {
+  double acc = 0.0;
+  for (std::size_t b = 0; b < block_sums.size(); ++b) {
+    if (acc + block_sums[b] <= r) {
+      acc += block_sums[b];
+      continue;
+    }
+    const std::size_t end = std::min(weight.size(), (b + 1) * block_rows);
+    for (std::size_t i = b * block_rows; i < end; ++i) {
+      acc += weight[i];
+      if (acc > r && weight[i] > 0) return i;
+    }
+  }
+  // Rounding left r beyond the total: the last row with any weight.
+  std::size_t i = weight.size();
+  while (i > 1 && !(weight[i - 1] > 0)) --i;
+  return i - 1;
+}
+
+template <class T>
+std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng) {
+  const std::size_t n = X.rows(), d = X.cols();
+  const std::size_t n_blocks = block_count(n);
+  const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+  std::vector<T> centers(k * d);
+  std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials);
+  std::vector<const T*> candidate(trials);
+
+  const auto take = [&](std::size_t c, const T* row) { std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d)); };
+  // closest = min(closest, |x - row|^2) (or just the distance on the first centre).
+  const auto absorb = [&](const T* row, bool first) {
+    for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      double pot = 0.0;
+      for (std::size_t i = begin; i < end; ++i) {
+        const double dist = squared_distance(X.row(i), row, d);
+        closest[i] = first ? dist : std::min(closest[i], dist);
+        pot += closest[i];
+      }
+      block_pot[b] = pot;
+    });
+    double total = 0.0;
+    for (const double p : block_pot) total += p;
+    return total;
+  };
+
+  const T* first = X.row(static_cast<std::size_t>(rng.below(n)));
+  take(0, first);
+  double pot = absorb(first, true);
+  for (std::size_t c = 1; c < k; ++c) {
+    for (std::size_t t = 0; t < trials; ++t) {
+      const std::size_t row = pot > 0 ? sample_row(closest, block_pot, rng.uniform() * pot)
+                                      : static_cast<std::size_t>(rng.below(n));
+      candidate[t] = X.row(row);
+    }
+    for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      double* out = trial_pot.data() + b * trials;
+      std::fill(out, out + trials, 0.0);
+      for (std::size_t i = begin; i < end; ++i)
+        for (std::size_t t = 0; t < trials; ++t)
+          out[t] += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
+    });
+    std::size_t best = 0;
+    double best_pot = 0.0;
+    for (std::size_t t = 0; t < trials; ++t) {
+      double p = 0.0;
+      for (std::size_t b = 0; b < n_blocks; ++b) p += trial_pot[b * trials + t];
+      if (t == 0 || p < best_pot) {
+        best = t;
+        best_pot = p;
+      }
+    }
+    take(c, candidate[best]);
+    pot = absorb(candidate[best], false);
+  }
+  return centers;
+}
+
+/// k distinct rows, uniformly (a partial Fisher-Yates shuffle of the row indices).
+template <class T>
+std::vector<T> random_rows(Matrix<const T> X, std::size_t k, Rng& rng) {
+  const std::size_t n = X.rows(), d = X.cols();
+  std::unordered_map<std::size_t, std::size_t> moved;
+  const auto at = [&](std::size_t i) {
+    const auto it = moved.find(i);
+    return it == moved.end() ? i : it->second;
+  };
+  std::vector<T> centers(k * d);
+  for (std::size_t c = 0; c < k; ++c) {
+    const std::size_t j = c + static_cast<std::size_t>(rng.below(n - c));
+    const std::size_t row = at(j);
+    moved[j] = at(c);
+    const T* x = X.row(row);
+    std::copy(x, x + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
+  }
+  return centers;
+}
+
+template <class T>
+std::vector<T> initial_centroids(ThreadPool& pool, Matrix<const T> X, std::size_t k, Init init, Rng& rng) {
+  return init == Init::random ? random_rows(X, k, rng) : kmeans_plus_plus(pool, X, k, rng);
+}
+
+}  // namespace detail
+
+/// @brief The centroids a fit with these options starts from (its first restart), as a
+/// row-major n_clusters x X.cols() array. Throws std::invalid_argument for bad input.
+template <class T>
+std::vector<T> initial_centroids(Matrix<const T> X, const Options& options) {
+  if (X.rows() == 0 || X.cols() == 0)
+    detail::throw_invalid_argument("X must have rows and columns, got ", X.rows(), " x ", X.cols());
+  if (options.n_clusters == 0 || options.n_clusters > X.rows())
+    detail::throw_invalid_argument("n_clusters (", options.n_clusters, ") must be in [1, rows of X = ",
+                                   X.rows(), "]");
+  detail::ThreadPool pool(options.n_threads == 0 ? detail::hardware_threads() : options.n_threads);
+  detail::require_finite(pool, X, "X");
+  detail::Rng rng(detail::derive_seed(options.seed, 0));
+  return detail::initial_centroids(pool, X, options.n_clusters, options.init, rng);
+}
+
+}  // namespace kmeans

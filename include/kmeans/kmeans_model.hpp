@@ -1,0 +1,186 @@
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "detail/blocks.hpp"
+#include "detail/error.hpp"
+#include "detail/kernel.hpp"
+#include "detail/lloyd.hpp"
+#include "detail/random.hpp"
+#include "detail/stats.hpp"
+#include "detail/thread_pool.hpp"
+#include "init.hpp"
+#include "matrix.hpp"
+#include "options.hpp"
+
+namespace kmeans {
+
+/// @brief k-means clustering of the rows of a matrix of T (float or double).
+///
+/// A model is a value: copies are independent (each owns its own threads), and const
+/// methods may be called from several threads at once.
+template <class T>
+class KMeans {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "KMeans<T> needs T = float or double");
+
+ public:
+  /// Throws std::invalid_argument for options no fit could use.
+  explicit KMeans(Options options = {}) : options_(std::move(options)) { validate(options_); }
+
+  KMeans(const KMeans& other) : options_(other.options_), fitted_(other.fitted_) {
+    if (other.pool_) pool_ = std::make_unique<detail::ThreadPool>(other.pool_->size());
+  }
+  KMeans& operator=(const KMeans& other) {
+    if (this != &other) *this = KMeans(other);
+    return *this;
+  }
+  KMeans(KMeans&& other) noexcept
+      : options_(std::move(other.options_)),
+        fitted_(std::exchange(other.fitted_, Fitted{})),
+        pool_(std::move(other.pool_)) {}
+  KMeans& operator=(KMeans&& other) noexcept {
+    options_ = std::move(other.options_);
+    fitted_ = std::exchange(other.fitted_, Fitted{});
+    pool_ = std::move(other.pool_);
+    return *this;
+  }
+  ~KMeans() = default;
+
+  /// @brief Clusters the rows of X, starting from options().init.
+  KMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr); }
+
+  /// @brief Clusters the rows of X starting from the given n_clusters x X.cols() centroids
+  /// (one run: n_init is ignored).
+  KMeans& fit(Matrix<const T> X, Matrix<const T> initial_centroids) { return fit_impl(X, &initial_centroids); }
+
+  /// @brief The index of the nearest centroid for every row of X (lowest index on ties).
+  std::vector<std::int32_t> predict(Matrix<const T> X) const {
+    require_fitted("predict");
+    if (X.cols() != fitted_.d)
+      detail::throw_invalid_argument("predict: X has ", X.cols(), " columns, the model was fitted on ",
+                                     fitted_.d);
+    std::vector<std::int32_t> labels(X.rows());
+    if (X.rows() == 0) return labels;
+    detail::require_finite(*pool_, X, "X");
+    detail::PackedCentroids<T> packed;
+    packed.assign(fitted_.centroids.data(), fitted_.k, fitted_.d);
+    detail::for_blocks(*pool_, X.rows(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      detail::assign_rows(X, begin, end, packed, [&](std::size_t i, std::int32_t label) { labels[i] = label; });
+    });
+    return labels;
+  }
+
+  /// @brief The n_clusters x n_features centroids of the last fit.
+  Matrix<const T> centroids() const {
+    require_fitted("centroids");
+    return Matrix<const T>(fitted_.centroids.data(), fitted_.k, fitted_.d);
+  }
+  /// @brief The label of every row of the last fit's X, for its final centroids.
+  const std::vector<std::int32_t>& labels() const {
+    require_fitted("labels");
+    return fitted_.labels;
+  }
+  /// @brief Sum of squared distances of the rows to their final centroids.
+  double inertia() const { return fitted_.inertia; }
+  /// @brief Iterations run by the winning restart.
+  std::size_t n_iter() const noexcept { return fitted_.n_iter; }
+  /// @brief Whether the winning restart stopped on labels or tol (not max_iter or callback).
+  bool converged() const noexcept { return fitted_.converged; }
+  /// @brief Whether fit() has succeeded at least once.
+  bool is_fitted() const noexcept { return fitted_.k != 0; }
+  const Options& options() const noexcept { return options_; }
+
+ private:
+  struct Fitted {
+    std::vector<T> centroids;
+    std::vector<std::int32_t> labels;
+    double inertia = 0.0;
+    std::size_t k = 0, d = 0, n_iter = 0;
+    bool converged = false;
+  };
+
+  static void validate(const Options& o) {
+    if (o.n_clusters == 0) detail::throw_invalid_argument("n_clusters must be at least 1, got 0");
+    if (o.n_clusters > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+      detail::throw_invalid_argument("n_clusters (", o.n_clusters, ") does not fit the int32 labels");
+    if (o.max_iter == 0) detail::throw_invalid_argument("max_iter must be at least 1, got 0");
+    if (o.n_init == 0) detail::throw_invalid_argument("n_init must be at least 1, got 0");
+    if (!(o.tol >= 0)) detail::throw_invalid_argument("tol must be >= 0, got ", o.tol);
+    if (o.algorithm == Algorithm::elkan || o.algorithm == Algorithm::hamerly)
+      detail::throw_invalid_argument("algorithm ", o.algorithm == Algorithm::elkan ? "elkan" : "hamerly",
+                                     " is not implemented yet; use lloyd or automatic");
+  }
+
+  void require_fitted(const char* what) const {
+    if (!is_fitted()) detail::throw_logic_error(what, "() called before a successful fit()");
+  }
+
+  detail::ThreadPool& pool() {
+    const std::size_t n = options_.n_threads == 0 ? detail::hardware_threads() : options_.n_threads;
+    if (!pool_ || pool_->size() != n) pool_ = std::make_unique<detail::ThreadPool>(n);
+    return *pool_;
+  }
+
+  KMeans& fit_impl(Matrix<const T> X, const Matrix<const T>* given) {
+    const std::size_t k = options_.n_clusters;
+    if (X.rows() == 0) detail::throw_invalid_argument("X has no rows");
+    if (X.cols() == 0) detail::throw_invalid_argument("X has no columns");
+    if (k > X.rows())
+      detail::throw_invalid_argument("n_clusters (", k, ") is larger than the number of rows of X (", X.rows(), ")");
+    if (given && (given->rows() != k || given->cols() != X.cols()))
+      detail::throw_invalid_argument("initial centroids are ", given->rows(), " x ", given->cols(), ", expected ",
+                                     k, " x ", X.cols(), " (n_clusters x columns of X)");
+    detail::ThreadPool& workers = pool();
+    detail::require_finite(workers, X, "X");
+    if (given) detail::require_finite(workers, *given, "initial centroids");
+    const double tol_scaled = options_.tol * detail::mean_variance(workers, X);
+
+    detail::Lloyd<T> lloyd(workers, X, k);
+    detail::LloydResult<T> best;
+    bool have_best = false;
+    const std::size_t runs = given ? 1 : options_.n_init;
+    for (std::size_t run = 0; run < runs; ++run) {
+      std::vector<T> start;
+      if (given) {
+        start.resize(k * X.cols());
+        for (std::size_t c = 0; c < k; ++c)
+          std::copy(given->row(c), given->row(c) + X.cols(), start.begin() + static_cast<std::ptrdiff_t>(c * X.cols()));
+      } else {
+        detail::Rng rng(detail::derive_seed(options_.seed, run));
+        start = detail::initial_centroids(workers, X, k, options_.init, rng);
+      }
+      detail::LloydResult<T> result = lloyd.run(std::move(start), options_, tol_scaled);
+      const bool stopped = result.stopped;
+      if (!have_best || result.inertia < best.inertia) {
+        best = std::move(result);
+        have_best = true;
+      }
+      if (stopped) break;
+    }
+
+    Fitted next;
+    next.centroids = std::move(best.centroids);
+    next.labels = std::move(best.labels);
+    next.inertia = best.inertia;
+    next.k = k;
+    next.d = X.cols();
+    next.n_iter = best.n_iter;
+    next.converged = best.converged;
+    fitted_ = std::move(next);
+    return *this;
+  }
+
+  Options options_;
+  Fitted fitted_;
+  std::unique_ptr<detail::ThreadPool> pool_;  // created by the first fit, reused after
+};
+
+}  // namespace kmeans

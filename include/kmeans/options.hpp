@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace kmeans {
+
+/// @brief How the first centroids are chosen.
+enum class Init {
+  kmeans_plus_plus,  ///< greedy k-means++: 2 + floor(ln k) candidates per centre, best kept
+  random,            ///< k distinct rows, uniformly at random
+};
+
+/// @brief Which exact algorithm runs the iterations. All give the same result.
+enum class Algorithm {
+  lloyd,      ///< one pass over X per iteration, every distance computed
+  elkan,      ///< not implemented yet: fit() throws std::invalid_argument
+  hamerly,    ///< not implemented yet: fit() throws std::invalid_argument
+  automatic,  ///< the library's choice; currently always lloyd
+};
+
+/// @brief What the on_iteration callback is told after each iteration.
+struct Iteration {
+  std::size_t iteration;  ///< 1-based, within the current restart
+  double inertia;         ///< sum of squared distances to the centroids the rows were assigned to
+  double center_shift;    ///< sum of squared centroid movements made by this iteration's update
+};
+
+/// @brief Everything that configures a fit.
+struct Options {
+  std::size_t n_clusters = 8;
+  std::size_t max_iter = 300;
+  /// Converged when the sum of squared centre shifts <= tol * mean per-feature variance of X
+  /// (scikit-learn's meaning).
+  double tol = 1e-4;
+  /// Ignore tol and label stability: run exactly max_iter iterations.
+  bool run_till_max_iter = false;
+  /// Restarts from different seeds; the lowest inertia wins (first on ties).
+  std::size_t n_init = 1;
+  Init init = Init::kmeans_plus_plus;
+  Algorithm algorithm = Algorithm::lloyd;
+  std::uint64_t seed = 0;
+  /// Threads a fit and predict use, the caller's included; 0: all hardware threads.
+  std::size_t n_threads = 0;
+  /// Called on the fitting thread after every iteration; return false to stop the fit.
+  std::function<bool(const Iteration&)> on_iteration;
+};
+
+}  // namespace kmeans

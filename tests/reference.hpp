@@ -1,0 +1,116 @@
+#pragma once
+// A brute-force k-means reference, written plainly in double and independently of the
+// library: sequential sums, no SIMD, no expanded form, no threads.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <kmeans/matrix.hpp>
+
+namespace ref {
+
+/// Row-major doubles: what every reference function works on.
+struct Dense {
+  std::vector<double> v;
+  std::size_t rows = 0, cols = 0;
+  const double* row(std::size_t i) const { return v.data() + i * cols; }
+  double* row(std::size_t i) { return v.data() + i * cols; }
+};
+
+template <class T>
+Dense to_dense(kmeans::Matrix<const T> m) {
+  Dense out{std::vector<double>(m.rows() * m.cols()), m.rows(), m.cols()};
+  for (std::size_t i = 0; i < m.rows(); ++i)
+    for (std::size_t j = 0; j < m.cols(); ++j) out.v[i * m.cols() + j] = static_cast<double>(m(i, j));
+  return out;
+}
+
+inline double sqdist(const double* a, const double* b, std::size_t d) {
+  double s = 0;
+  for (std::size_t j = 0; j < d; ++j) s += (a[j] - b[j]) * (a[j] - b[j]);
+  return s;
+}
+
+struct Assignment {
+  std::vector<std::int32_t> labels;
+  std::vector<double> best;    // distance to the nearest centroid
+  std::vector<double> second;  // distance to the second nearest (infinity when k = 1)
+  /// Whether row i's two nearest centroids are within `rel` (relative) of each other.
+  bool near_tie(std::size_t i, double rel) const { return second[i] - best[i] <= rel * second[i]; }
+};
+
+inline Assignment assign(const Dense& X, const Dense& C) {
+  Assignment a;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < X.rows; ++i) {
+    double best = inf, second = inf;
+    std::int32_t label = -1;
+    for (std::size_t c = 0; c < C.rows; ++c) {
+      const double dist = sqdist(X.row(i), C.row(c), X.cols);
+      if (dist < best) {
+        second = best;
+        best = dist;
+        label = static_cast<std::int32_t>(c);
+      } else if (dist < second) {
+        second = dist;
+      }
+    }
+    a.labels.push_back(label);
+    a.best.push_back(best);
+    a.second.push_back(second);
+  }
+  return a;
+}
+
+inline double inertia(const Dense& X, const Dense& C, const std::vector<std::int32_t>& labels) {
+  double s = 0;
+  for (std::size_t i = 0; i < X.rows; ++i) s += sqdist(X.row(i), C.row(static_cast<std::size_t>(labels[i])), X.cols);
+  return s;
+}
+
+/// Cluster means; a cluster with no rows keeps its centroid from `previous`.
+inline Dense means(const Dense& X, const std::vector<std::int32_t>& labels, const Dense& previous) {
+  Dense sum{std::vector<double>(previous.v.size(), 0.0), previous.rows, previous.cols};
+  std::vector<std::size_t> count(previous.rows, 0);
+  for (std::size_t i = 0; i < X.rows; ++i) {
+    const auto c = static_cast<std::size_t>(labels[i]);
+    ++count[c];
+    for (std::size_t j = 0; j < X.cols; ++j) sum.row(c)[j] += X.row(i)[j];
+  }
+  for (std::size_t c = 0; c < previous.rows; ++c)
+    for (std::size_t j = 0; j < X.cols; ++j)
+      sum.row(c)[j] = count[c] ? sum.row(c)[j] / static_cast<double>(count[c]) : previous.row(c)[j];
+  return sum;
+}
+
+/// Adjusted Rand index of two labellings (Hubert and Arabie).
+inline double adjusted_rand_index(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
+  std::map<std::pair<std::int32_t, std::int32_t>, double> both;
+  std::map<std::int32_t, double> ca, cb;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    both[{a[i], b[i]}] += 1;
+    ca[a[i]] += 1;
+    cb[b[i]] += 1;
+  }
+  const auto pairs = [](double x) { return x * (x - 1) / 2; };
+  double sum_both = 0, sum_a = 0, sum_b = 0;
+  for (const auto& kv : both) sum_both += pairs(kv.second);
+  for (const auto& kv : ca) sum_a += pairs(kv.second);
+  for (const auto& kv : cb) sum_b += pairs(kv.second);
+  const double expected = sum_a * sum_b / pairs(static_cast<double>(a.size()));
+  const double max_index = (sum_a + sum_b) / 2;
+  if (max_index == expected) return 1.0;
+  return (sum_both - expected) / (max_index - expected);
+}
+
+inline double rel_diff(double a, double b) {
+  const double scale = std::max(std::abs(a), std::abs(b));
+  return scale == 0 ? 0 : std::abs(a - b) / scale;
+}
+
+}  // namespace ref
