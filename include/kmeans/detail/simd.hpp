@@ -13,11 +13,12 @@ using batch = xsimd::batch<T>;
 template <class T>
 inline constexpr std::size_t simd_width = batch<T>::size;
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 extract intrinsics, whose
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 extract intrinsics, whose
 // `_mm256_undefined_pd` is undefined on purpose; the report lands in every user's build.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 /// Horizontal sum: xsimd 8 calls it hadd, xsimd 9 and later reduce_add.
