@@ -1,0 +1,79 @@
+// Fits raw row-major data from given centroids and reports timings as JSON, so that
+// compare.py can run the same data through kmeans, scikit-learn and FAISS.
+//
+//   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads]
+//
+// X.bin and C.bin hold n x d and k x d values of the given type (numpy's tofile()).
+// Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter).
+
+#include <kmeans/kmeans.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+template <class T>
+std::vector<T> read(const char* path, std::size_t count) {
+  std::vector<T> v(count);
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(count * sizeof(T)));
+  if (!in) {
+    std::fprintf(stderr, "kmeans_driver: cannot read %zu values from %s\n", count, path);
+    std::exit(1);
+  }
+  return v;
+}
+
+template <class T>
+int run(char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t iterations, std::size_t repeats,
+        std::size_t threads) {
+  const std::vector<T> x = read<T>(argv[1], n * d), c = read<T>(argv[2], k * d);
+  kmeans::Options o;
+  o.n_clusters = k;
+  o.max_iter = iterations;
+  o.run_till_max_iter = true;
+  o.n_threads = threads;
+  kmeans::KMeans<T> model(o);
+  const kmeans::Matrix<const T> X(x.data(), n, d), C(c.data(), k, d);
+  std::vector<double> seconds;
+  for (std::size_t r = 0; r < repeats + 1; ++r) {  // the first fit warms up and is not counted
+    const auto start = std::chrono::steady_clock::now();
+    model.fit(X, C);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r > 0) seconds.push_back(s);
+  }
+  std::printf("{\"seconds\": [");
+  for (std::size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.9g", i ? ", " : "", seconds[i]);
+  std::printf("], \"n_iter\": %zu, \"inertia\": %.17g, \"centroids\": [", model.n_iter(), model.inertia());
+  const auto cen = model.centroids();
+  for (std::size_t i = 0; i < k * d; ++i) std::printf("%s%.9g", i ? ", " : "", static_cast<double>(cen.data()[i]));
+  std::printf("]}\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 9) {
+    std::fprintf(stderr, "usage: kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads]\n");
+    return 2;
+  }
+  const auto num = [&](int i) { return static_cast<std::size_t>(std::strtoull(argv[i], nullptr, 10)); };
+  const std::string type = argv[6];
+  const std::size_t threads = argc > 9 ? num(9) : 0;
+  try {
+    if (type == "float") return run<float>(argv, num(3), num(4), num(5), num(7), num(8), threads);
+    if (type == "double") return run<double>(argv, num(3), num(4), num(5), num(7), num(8), threads);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kmeans_driver: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "kmeans_driver: type must be float or double, got %s\n", type.c_str());
+  return 2;
+}
