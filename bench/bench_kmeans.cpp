@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <kmeans/detail/kernel.hpp>
 #include <kmeans/kmeans.hpp>
 
 #include <map>
@@ -67,6 +68,44 @@ void lloyd_iterations(benchmark::State& state) {
       benchmark::Counter(iters * 2.0 * static_cast<double>(n * k * d) * 1e-9, benchmark::Counter::kIsRate);
 }
 
+/// The assignment step alone (labels for every row), on one thread: the kernel's speed
+/// without the pool, the centroid update or the merge.
+template <class T>
+void assign_kernel(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto d = static_cast<std::size_t>(state.range(1));
+  const auto k = static_cast<std::size_t>(state.range(2));
+  const Problem<T>& p = problem<T>(n, d, k);
+  kmeans::detail::PackedCentroids<T> packed;
+  packed.assign(p.start.data(), k, d);
+  std::vector<std::int32_t> labels(n);
+  for (auto _ : state) {
+    kmeans::detail::assign_rows(p.X(), 0, n, packed, [&](std::size_t i, std::int32_t l) { labels[i] = l; });
+    benchmark::DoNotOptimize(labels.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 *
+                                                    static_cast<double>(n * k * d) * 1e-9,
+                                                benchmark::Counter::kIsRate);
+}
+
+/// End to end: k-means++ and iterations to convergence (default tol), the demo's problem.
+template <class T>
+void fit_end_to_end(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto d = static_cast<std::size_t>(state.range(1));
+  const auto k = static_cast<std::size_t>(state.range(2));
+  const Problem<T>& p = problem<T>(n, d, k);
+  kmeans::Options o;
+  o.n_clusters = k;
+  kmeans::KMeans<T> model(o);
+  std::size_t iters = 0;
+  for (auto _ : state) {
+    model.fit(p.X());
+    iters += model.n_iter();
+  }
+  state.counters["n_iter"] = static_cast<double>(iters) / static_cast<double>(state.iterations());
+}
+
 void clusters_sweep(benchmark::internal::Benchmark* b) {
   for (long k = 5; k <= 170; k += 15) b->Args({2000, 200, k});
 }
@@ -93,5 +132,26 @@ KMEANS_SWEEP(samples, double);
 KMEANS_SWEEP(samples, float);
 KMEANS_SWEEP(features, double);
 KMEANS_SWEEP(features, float);
+
+BENCHMARK_TEMPLATE(assign_kernel, double)
+    ->Name("assign/double")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({2000, 200, 80})
+    ->Args({22000, 200, 80})
+    ->Args({2000, 200, 170})
+    ->Args({2000, 64, 80})
+    ->Args({4000, 3800, 5})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(assign_kernel, float)
+    ->Name("assign/float")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({2000, 200, 80})
+    ->Args({22000, 200, 80})
+    ->Args({2000, 200, 170})
+    ->Args({2000, 64, 80})
+    ->Args({4000, 3800, 5})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(fit_end_to_end, double)->Name("fit/double")->ArgNames({"n", "d", "k"})->Args({3000, 100, 5})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(fit_end_to_end, float)->Name("fit/float")->ArgNames({"n", "d", "k"})->Args({3000, 100, 5})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -141,7 +141,9 @@ class KMeans {
     detail::ThreadPool& workers = pool();
     detail::require_finite(workers, X, "X");
     if (given) detail::require_finite(workers, *given, "initial centroids");
-    const double tol_scaled = options_.tol * detail::mean_variance(workers, X);
+    // The variance pass only matters where tol can stop the fit.
+    const bool uses_tol = !options_.run_till_max_iter && options_.tol > 0;
+    const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;
 
     detail::Lloyd<T> lloyd(workers, X, k);
     detail::LloydResult<T> best;

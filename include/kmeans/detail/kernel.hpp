@@ -19,6 +19,7 @@
 // double; that also settles exact ties toward the lowest index.
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -39,41 +40,39 @@
 
 namespace kmeans::detail {
 
-/// Squared Euclidean distance summed in double. Eight independent lanes, added pairwise at
-/// the end: the compiler vectorises them and the order is the same for every row.
-template <class T>
-inline double squared_distance(const T* x, const T* c, std::size_t d) noexcept {
-  double lane[8] = {};
+/// Lanes of the double sums below: 32 independent partial sums, which the compiler maps to
+/// several vector accumulators (one would serialise on FMA latency). Added pairwise at the
+/// end, in the same order for every row.
+inline constexpr std::size_t sum_lanes = 32;
+
+template <class F>
+inline double lane_sum(std::size_t d, F&& term) noexcept {
+  double lane[sum_lanes] = {};
   std::size_t j = 0;
-  for (; j + 8 <= d; j += 8) {
-    for (std::size_t l = 0; l < 8; ++l) {
-      const double t = static_cast<double>(x[j + l]) - static_cast<double>(c[j + l]);
-      lane[l] += t * t;
-    }
-  }
-  for (std::size_t l = 0; j < d; ++j, ++l) {
-    const double t = static_cast<double>(x[j]) - static_cast<double>(c[j]);
-    lane[l] += t * t;
-  }
-  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  for (; j + sum_lanes <= d; j += sum_lanes)
+    for (std::size_t l = 0; l < sum_lanes; ++l) lane[l] += term(j + l);
+  for (std::size_t l = 0; j < d; ++j, ++l) lane[l] += term(j);
+  for (std::size_t width = sum_lanes / 2; width > 0; width /= 2)
+    for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
+  return lane[0];
 }
 
-/// Squared norm summed in double, in the same lane order as squared_distance.
+/// Squared Euclidean distance, summed in double.
+template <class T>
+inline double squared_distance(const T* x, const T* c, std::size_t d) noexcept {
+  return lane_sum(d, [&](std::size_t j) {
+    const double t = static_cast<double>(x[j]) - static_cast<double>(c[j]);
+    return t * t;
+  });
+}
+
+/// Squared norm, summed in double.
 template <class T>
 inline double squared_norm(const T* x, std::size_t d) noexcept {
-  double lane[8] = {};
-  std::size_t j = 0;
-  for (; j + 8 <= d; j += 8) {
-    for (std::size_t l = 0; l < 8; ++l) {
-      const double t = static_cast<double>(x[j + l]);
-      lane[l] += t * t;
-    }
-  }
-  for (std::size_t l = 0; j < d; ++j, ++l) {
+  return lane_sum(d, [&](std::size_t j) {
     const double t = static_cast<double>(x[j]);
-    lane[l] += t * t;
-  }
-  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    return t * t;
+  });
 }
 
 /// The nearest of k centroids by direct double distances; the lowest index wins ties.
@@ -92,44 +91,71 @@ inline std::int32_t nearest_exact(const T* x, const T* centroids, std::size_t k,
   return best;
 }
 
-/// Centroids packed once per iteration into panels of W transposed centroids (padding lanes
-/// are zero with score +infinity), their squared norms, the largest norm for the error
-/// bound, and a plain row-major copy for the exact path.
+/// Tile sizes: R x P accumulators, P panel vectors and one broadcast must fit the registers.
+/// With 32 registers, 5 x 4 (20 accumulators, 9 loads per 20 FMAs) measured best on AVX-512
+/// (bench_kmeans assign/*: R = 4, 5, 6 gave 69, 91, 91 GFLOP/s in double, 114, 145, 136 in
+/// float at n 2000, d 200, k 80 on one core; see bench/README.md).
+inline constexpr std::size_t tile_rows = simd_register_count >= 32 ? 5 : 4;
+inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
+
+/// Centroids packed once per iteration for the kernel. Panel p holds centroids pW .. pW + W - 1
+/// transposed (padding lanes zero, with score +infinity). Panels are packed in groups of up
+/// to tile_panels, interleaved by coordinate ([j][panel][lane]), so one pointer with fixed
+/// offsets reaches every panel of a group; groups are balanced (10 panels: 4 + 3 + 3).
+/// Also kept: squared norms, the largest norm for the error bound, and a plain row-major
+/// copy for the exact path.
 template <class T>
 class PackedCentroids {
  public:
   static constexpr std::size_t W = simd_width<T>;
 
+  struct Group {
+    std::size_t first_panel, n_panels, offset;  // offset into the packed data, in elements
+  };
+
   void assign(const T* centroids, std::size_t k, std::size_t d) {
     k_ = k;
     d_ = d;
-    n_panels_ = (k + W - 1) / W;
-    panels_.assign(n_panels_ * d * W, T(0));
-    norms_.assign(n_panels_ * W, std::numeric_limits<T>::infinity());
+    const std::size_t n_panels = (k + W - 1) / W;
+    const std::size_t n_groups = (n_panels + tile_panels - 1) / tile_panels;
+    groups_.clear();
+    for (std::size_t g = 0, first = 0; g < n_groups; ++g) {
+      const std::size_t size = n_panels / n_groups + (g < n_panels % n_groups ? 1 : 0);
+      groups_.push_back(Group{first, size, first * d * W});
+      first += size;
+    }
+    data_.assign(n_panels * d * W, T(0));
+    norms_.assign(n_panels * W, std::numeric_limits<T>::infinity());
     plain_.assign(centroids, centroids + k * d);
     max_norm_ = 0.0;
-    for (std::size_t c = 0; c < k; ++c) {
-      const T* row = centroids + c * d;
-      T* panel = panels_.data() + (c / W) * d * W + c % W;
-      for (std::size_t j = 0; j < d; ++j) panel[j * W] = row[j];
-      const double n2 = squared_norm(row, d);
-      norms_[c] = static_cast<T>(n2);
-      max_norm_ = std::max(max_norm_, std::sqrt(n2));
+    for (const Group& g : groups_) {
+      for (std::size_t q = 0; q < g.n_panels; ++q) {
+        for (std::size_t l = 0; l < W; ++l) {
+          const std::size_t c = (g.first_panel + q) * W + l;
+          if (c >= k) break;
+          const T* row = centroids + c * d;
+          T* out = data_.data() + g.offset + q * W + l;
+          for (std::size_t j = 0; j < d; ++j) out[j * g.n_panels * W] = row[j];
+          const double n2 = squared_norm(row, d);
+          norms_[c] = static_cast<T>(n2);
+          max_norm_ = std::max(max_norm_, std::sqrt(n2));
+        }
+      }
     }
   }
 
   std::size_t k() const noexcept { return k_; }
   std::size_t d() const noexcept { return d_; }
-  std::size_t n_panels() const noexcept { return n_panels_; }
-  /// Panel p: d vectors of W lanes.
-  const T* panel(std::size_t p) const noexcept { return panels_.data() + p * d_ * W; }
-  const T* norms(std::size_t p) const noexcept { return norms_.data() + p * W; }
+  const std::vector<Group>& groups() const noexcept { return groups_; }
+  const T* data(const Group& g) const noexcept { return data_.data() + g.offset; }
+  const T* norms(std::size_t panel) const noexcept { return norms_.data() + panel * W; }
   const T* plain() const noexcept { return plain_.data(); }
   double max_norm() const noexcept { return max_norm_; }
 
  private:
-  std::size_t k_ = 0, d_ = 0, n_panels_ = 0;
-  std::vector<T, xsimd::aligned_allocator<T>> panels_;
+  std::size_t k_ = 0, d_ = 0;
+  std::vector<Group> groups_;
+  std::vector<T, xsimd::aligned_allocator<T>> data_;
   std::vector<T, xsimd::aligned_allocator<T>> norms_;
   std::vector<T> plain_;
   double max_norm_ = 0.0;
@@ -151,57 +177,59 @@ struct LaneBest {
   }
 };
 
-/// Scores panels [first, first + P) for R rows and folds them into their LaneBest.
+/// Scores the P panels of group g for R rows and folds them into the rows' LaneBest.
 template <std::size_t R, std::size_t P, class T>
-inline void scan_panels(const T* const* x, const PackedCentroids<T>& pc, std::size_t first,
-                        LaneBest<T>* lanes) noexcept {
+inline void scan_group(const T* const* x, const PackedCentroids<T>& pc,
+                       const typename PackedCentroids<T>::Group& g, LaneBest<T>* lanes) noexcept {
   using B = batch<T>;
   constexpr std::size_t W = B::size;
   const std::size_t d = pc.d();
-  const T* panel[P];
-  for (std::size_t p = 0; p < P; ++p) panel[p] = pc.panel(first + p);
+  const T* c = pc.data(g);
   B acc[R][P];
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t p = 0; p < P; ++p) acc[r][p] = B(T(0));
-  for (std::size_t j = 0; j < d; ++j) {
-    B c[P];
-    for (std::size_t p = 0; p < P; ++p) c[p] = B::load_aligned(panel[p] + j * W);
+  for (std::size_t j = 0; j < d; ++j, c += P * W) {
+    B cv[P];
+    for (std::size_t p = 0; p < P; ++p) cv[p] = B::load_aligned(c + p * W);
     for (std::size_t r = 0; r < R; ++r) {
       const B xr(x[r][j]);
-      for (std::size_t p = 0; p < P; ++p) acc[r][p] = xsimd::fma(xr, c[p], acc[r][p]);
+      for (std::size_t p = 0; p < P; ++p) acc[r][p] = xsimd::fma(xr, cv[p], acc[r][p]);
     }
   }
   const B minus_two(T(-2));
   for (std::size_t p = 0; p < P; ++p) {
-    const B norms = B::load_aligned(pc.norms(first + p));
+    const std::size_t panel = g.first_panel + p;
+    const B norms = B::load_aligned(pc.norms(panel));
     for (std::size_t r = 0; r < R; ++r)
-      lanes[r].offer(xsimd::fma(acc[r][p], minus_two, norms), static_cast<T>(first + p));
+      lanes[r].offer(xsimd::fma(acc[r][p], minus_two, norms), static_cast<T>(panel));
   }
 }
 
-/// Tile sizes: R x P accumulators, P panel vectors and one broadcast must fit the registers.
-inline constexpr std::size_t tile_rows = simd_register_count >= 32 ? 6 : 4;
-inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
-
 template <std::size_t R, class T>
-inline void scan_all_panels(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes) noexcept {
-  constexpr std::size_t P = tile_panels;
-  const std::size_t n = pc.n_panels();
-  std::size_t p = 0;
-  for (; p + P <= n; p += P) scan_panels<R, P>(x, pc, p, lanes);
-  if constexpr (P > 3) {
-    if (p + 3 <= n) {
-      scan_panels<R, 3>(x, pc, p, lanes);
-      p += 3;
+inline void scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes) noexcept {
+  static_assert(tile_panels == 2 || tile_panels == 4, "scan_all_groups dispatches 1 to 4 panels");
+  for (const auto& g : pc.groups()) {
+    switch (g.n_panels) {
+      case 1: scan_group<R, 1>(x, pc, g, lanes); break;
+      case 2: scan_group<R, 2>(x, pc, g, lanes); break;
+      case 3:
+        if constexpr (tile_panels >= 3) scan_group<R, 3>(x, pc, g, lanes);
+        break;
+      default:
+        if constexpr (tile_panels >= 4) scan_group<R, 4>(x, pc, g, lanes);
+        break;
     }
   }
-  if constexpr (P > 2) {
-    if (p + 2 <= n) {
-      scan_panels<R, 2>(x, pc, p, lanes);
-      p += 2;
-    }
-  }
-  if (p < n) scan_panels<R, 1>(x, pc, p, lanes);
+}
+
+/// The minimum of W values, as a balanced tree.
+template <std::size_t W, class T>
+inline T lane_min(T (&v)[W]) noexcept {
+  T m[W];
+  std::copy(v, v + W, m);
+  for (std::size_t width = W / 2; width > 0; width /= 2)
+    for (std::size_t l = 0; l < width; ++l) m[l] = std::min(m[l], m[l + width]);
+  return m[0];
 }
 
 /// For every row i in [begin, end) of X, calls on_row(i, label) with the index of its nearest
@@ -224,25 +252,21 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
     const T* x[R];
     for (std::size_t r = 0; r < R; ++r) x[r] = X.row(i + std::min(r, rows - 1));
     LaneBest<T> lanes[R];
-    scan_all_panels<R>(x, pc, lanes);
+    scan_all_groups<R>(x, pc, lanes);
     for (std::size_t r = 0; r < rows; ++r) {
       lanes[r].best.store_aligned(best);
       lanes[r].second.store_aligned(second);
       lanes[r].panel.store_aligned(panel);
-      // Across lanes: the lowest score, the lowest label among equal scores.
-      std::size_t label = static_cast<std::size_t>(panel[0]) * W;
-      T top = best[0], runner_up = second[0];
-      for (std::size_t l = 1; l < W; ++l) {
-        const std::size_t c = static_cast<std::size_t>(panel[l]) * W + l;
-        if (best[l] < top || (best[l] == top && c < label)) {
-          runner_up = std::min(runner_up, top);
-          top = best[l];
-          label = c;
-        } else {
-          runner_up = std::min(runner_up, best[l]);
-        }
-        runner_up = std::min(runner_up, second[l]);
-      }
+      // Across lanes: the lowest score, then the lowest label among lanes that have it, then
+      // the runner-up: the chosen lane's second best or any other lane's best (second >= best
+      // in every lane). Tree-shaped minima: no long dependency chain, no unpredictable branch.
+      const T top = lane_min(best);
+      std::size_t label = SIZE_MAX;
+      for (std::size_t l = 0; l < W; ++l)
+        if (best[l] == top) label = std::min(label, static_cast<std::size_t>(panel[l]) * W + l);
+      assert(label != SIZE_MAX);  // best is never NaN: NaN scores are never taken
+      best[label % W] = second[label % W];
+      const T runner_up = lane_min(best);
       if (pc.k() > 1) {
         const double reach = std::sqrt(squared_norm(x[r], d)) + pc.max_norm();
         const double bound = error_factor * reach * reach;

@@ -36,6 +36,8 @@ class Lloyd {
     for (auto& s : slots_) {
       s.sums.resize(k * d_);
       s.counts.resize(k);
+      s.start.resize(k);
+      s.order.resize(block_rows);
     }
   }
 
@@ -44,12 +46,14 @@ class Lloyd {
     LloydResult<T> out;
     out.labels.assign(X_.rows(), -1);
     std::vector<T> next(centroids.size());
-    bool labels_current = false;  // labels and inertia belong to `centroids`
+    // The per-iteration inertia costs a distance per row; only the callback reads it.
+    const bool want_inertia = static_cast<bool>(options.on_iteration);
+    bool labels_current = false;  // labels and out.inertia belong to `centroids`
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
-      const Pass pass = assign<true>(centroids, out.labels);
+      const Pass pass = assign<true>(centroids, out.labels, want_inertia);
       out.n_iter = it;
       out.inertia = pass.inertia;
-      labels_current = true;
+      labels_current = want_inertia;
       if (!options.run_till_max_iter && it > 1 && pass.changed == 0) {
         out.converged = true;
         if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0});
@@ -72,7 +76,7 @@ class Lloyd {
         break;
       }
     }
-    if (!labels_current) out.inertia = assign<false>(centroids, out.labels).inertia;
+    if (!labels_current) out.inertia = assign<false>(centroids, out.labels, true).inertia;
     out.centroids = std::move(centroids);
     return out;
   }
@@ -81,6 +85,8 @@ class Lloyd {
   struct Slot {
     std::vector<double> sums;          // k x d, rows valid where counts > 0
     std::vector<std::int64_t> counts;  // k
+    std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
+    std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
     double inertia = 0.0;
     std::size_t changed = 0;
   };
@@ -89,50 +95,78 @@ class Lloyd {
     std::size_t changed = 0;
   };
 
-  /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals.
+  /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals;
+  /// with want_inertia, sums the direct squared distances to the assigned centroids.
   template <bool Accumulate>
-  Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
+  Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia) {
     packed_.assign(centroids.data(), k_, d_);
     if (Accumulate) {
       sums_.assign(k_ * d_, 0.0);
       counts_.assign(k_, 0);
     }
     Pass pass;
-    for_blocks_ordered(
+    for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.inertia = 0.0;
           s.changed = 0;
-          if (Accumulate) std::fill(s.counts.begin(), s.counts.end(), 0);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
-            const T* x = X_.row(i);
-            const auto c = static_cast<std::size_t>(label);
-            s.inertia += squared_distance(x, centroids.data() + c * d_, d_);
+            if (want_inertia) s.inertia += squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(label) * d_, d_);
             s.changed += labels[i] != label;
             labels[i] = label;
-            if (Accumulate) {
-              double* sum = s.sums.data() + c * d_;
-              if (s.counts[c]++ == 0) {
-                for (std::size_t j = 0; j < d_; ++j) sum[j] = static_cast<double>(x[j]);
-              } else {
-                for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
+          });
+          if (Accumulate) accumulate_block(s, labels, begin, end);
+        },
+        [&](std::size_t n) {
+          for (std::size_t t = 0; t < n; ++t) {
+            pass.inertia += slots_[t].inertia;
+            pass.changed += slots_[t].changed;
+          }
+          if (!Accumulate) return;
+          for (std::size_t t = 0; t < n; ++t)
+            for (std::size_t c = 0; c < k_; ++c) counts_[c] += slots_[t].counts[c];
+          // The sums are k x d per slot: merged by all threads, each a range of clusters, every
+          // element still added in slot (block) order.
+          const std::size_t parts = std::min(pool_.size(), k_);
+          pool_.run(parts, [&](std::size_t part) {
+            for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
+              double* to = sums_.data() + c * d_;
+              for (std::size_t t = 0; t < n; ++t) {
+                if (slots_[t].counts[c] == 0) continue;
+                const double* from = slots_[t].sums.data() + c * d_;
+                for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
               }
             }
           });
-        },
-        [&](const Slot& s, std::size_t) {
-          pass.inertia += s.inertia;
-          pass.changed += s.changed;
-          if (!Accumulate) return;
-          for (std::size_t c = 0; c < k_; ++c) {
-            if (s.counts[c] == 0) continue;
-            counts_[c] += s.counts[c];
-            const double* from = s.sums.data() + c * d_;
-            double* to = sums_.data() + c * d_;
-            for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
-          }
         });
     return pass;
+  }
+
+  /// The block's rows summed per cluster into the slot, each cluster's rows in ascending
+  /// order. Rows are first grouped by cluster (a counting sort), so each cluster's sum row
+  /// is read and written once per block rather than once per row.
+  void accumulate_block(Slot& s, const std::vector<std::int32_t>& labels, std::size_t begin, std::size_t end) {
+    std::fill(s.counts.begin(), s.counts.end(), 0);
+    for (std::size_t i = begin; i < end; ++i) ++s.counts[static_cast<std::size_t>(labels[i])];
+    std::size_t offset = 0;
+    for (std::size_t c = 0; c < k_; ++c) {
+      s.start[c] = offset;
+      offset += static_cast<std::size_t>(s.counts[c]);
+    }
+    for (std::size_t i = begin; i < end; ++i) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
+    const std::size_t* row = s.order.data();
+    for (std::size_t c = 0; c < k_; ++c) {
+      const auto m = static_cast<std::size_t>(s.counts[c]);
+      if (m == 0) continue;
+      double* sum = s.sums.data() + c * d_;
+      const T* x = X_.row(row[0]);
+      for (std::size_t j = 0; j < d_; ++j) sum[j] = static_cast<double>(x[j]);
+      for (std::size_t r = 1; r < m; ++r) {
+        x = X_.row(row[r]);
+        for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
+      }
+      row += m;
+    }
   }
 
   /// next = means of sums_/counts_ after relocating empty clusters; a cluster left empty

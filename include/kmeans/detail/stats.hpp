@@ -9,6 +9,7 @@
 #include "../matrix.hpp"
 #include "blocks.hpp"
 #include "error.hpp"
+#include "kernel.hpp"
 
 namespace kmeans::detail {
 
@@ -20,9 +21,9 @@ void require_finite(ThreadPool& pool, Matrix<const T> X, const char* name) {
   for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end && first_bad[b] == none; ++i) {
       const T* x = X.row(i);
-      bool finite = true;
-      for (std::size_t j = 0; j < X.cols(); ++j) finite &= std::isfinite(x[j]);
-      if (!finite) first_bad[b] = i;
+      // x * 0 is NaN exactly when x is NaN or infinite; a lane sum vectorises.
+      const double probe = lane_sum(X.cols(), [&](std::size_t j) { return static_cast<double>(x[j]) * 0.0; });
+      if (probe != 0.0) first_bad[b] = i;
     }
   });
   for (const std::size_t i : first_bad) {
