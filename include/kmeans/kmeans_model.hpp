@@ -45,11 +45,13 @@ class KMeans {
   KMeans(KMeans&& other) noexcept
       : options_(std::move(other.options_)),
         fitted_(std::exchange(other.fitted_, Fitted{})),
-        pool_(std::move(other.pool_)) {}
+        pool_(std::move(other.pool_)),
+        buffers_(std::move(other.buffers_)) {}
   KMeans& operator=(KMeans&& other) noexcept {
     options_ = std::move(other.options_);
     fitted_ = std::exchange(other.fitted_, Fitted{});
     pool_ = std::move(other.pool_);
+    buffers_ = std::move(other.buffers_);
     return *this;
   }
   ~KMeans() = default;
@@ -145,7 +147,8 @@ class KMeans {
     const bool uses_tol = !options_.run_till_max_iter && options_.tol > 0;
     const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;
 
-    detail::Lloyd<T> lloyd(workers, X, k);
+    if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
+    detail::Lloyd<T> lloyd(workers, X, k, *buffers_);
     detail::LloydResult<T> best;
     bool have_best = false;
     const std::size_t runs = given ? 1 : options_.n_init;
@@ -182,7 +185,8 @@ class KMeans {
 
   Options options_;
   Fitted fitted_;
-  std::unique_ptr<detail::ThreadPool> pool_;  // created by the first fit, reused after
+  std::unique_ptr<detail::ThreadPool> pool_;              // created by the first fit, reused after
+  std::unique_ptr<detail::LloydBuffers<T>> buffers_;      // likewise; never copied
 };
 
 }  // namespace kmeans

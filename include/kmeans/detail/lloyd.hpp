@@ -27,18 +27,41 @@ struct LloydResult {
   bool stopped = false;  // the callback returned false
 };
 
+/// Lloyd's working memory, kept by the model between fits so that refitting allocates
+/// nothing: block slots (partial sums of one block each), cluster totals, packed centroids.
 template <class T>
-class Lloyd {
- public:
-  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k) : pool_(pool), X_(X), k_(k), d_(X.cols()) {
-    const std::size_t n_slots = slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8);
-    slots_.resize(n_slots);
-    for (auto& s : slots_) {
-      s.sums.resize(k * d_);
+struct LloydBuffers {
+  struct Slot {
+    std::vector<double> sums;          // k x d, rows valid where counts > 0
+    std::vector<std::int64_t> counts;  // k
+    std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
+    std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
+    double inertia = 0.0;
+    std::size_t changed = 0;
+  };
+  std::vector<Slot> slots;
+  std::vector<double> sums;          // k x d
+  std::vector<std::int64_t> counts;  // k
+  PackedCentroids<T> packed;
+
+  void reserve(std::size_t n_slots, std::size_t k, std::size_t d) {
+    slots.resize(n_slots);
+    for (auto& s : slots) {
+      s.sums.resize(k * d);
       s.counts.resize(k);
       s.start.resize(k);
       s.order.resize(block_rows);
     }
+  }
+};
+
+template <class T>
+class Lloyd {
+ public:
+  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers)
+      : pool_(pool), X_(X), k_(k), d_(X.cols()), slots_(buffers.slots),
+        sums_(buffers.sums), counts_(buffers.counts), packed_(buffers.packed) {
+    buffers.reserve(slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8), k, d_);
   }
 
   /// Iterates from `centroids` until a stopping rule holds.
@@ -82,14 +105,7 @@ class Lloyd {
   }
 
  private:
-  struct Slot {
-    std::vector<double> sums;          // k x d, rows valid where counts > 0
-    std::vector<std::int64_t> counts;  // k
-    std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
-    std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
-    double inertia = 0.0;
-    std::size_t changed = 0;
-  };
+  using Slot = typename LloydBuffers<T>::Slot;
   struct Pass {
     double inertia = 0.0;
     std::size_t changed = 0;
@@ -231,10 +247,10 @@ class Lloyd {
   ThreadPool& pool_;
   Matrix<const T> X_;
   std::size_t k_, d_;
-  PackedCentroids<T> packed_;
-  std::vector<Slot> slots_;
-  std::vector<double> sums_;
-  std::vector<std::int64_t> counts_;
+  std::vector<Slot>& slots_;
+  std::vector<double>& sums_;
+  std::vector<std::int64_t>& counts_;
+  PackedCentroids<T>& packed_;
 };
 
 }  // namespace kmeans::detail

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Compare kmeans with scikit-learn and FAISS on the reference tutorial's three sweeps.
+
+Every implementation gets the same make_blobs data and the same k-means++ initial centroids
+(scikit-learn's) and runs 10 Lloyd iterations; the time per iteration is the median fit time
+divided by the iterations run (scikit-learn may stop early on stable labels). The final
+inertia of each implementation's centroids is recomputed here in float64, so it is compared
+on equal terms. FAISS always computes in float32.
+
+Build first, then run from the repository root with Debian's Python:
+
+    cmake --preset release && cmake --build --preset release
+    /usr/bin/python3 bench/compare.py            # all sweeps, float64 and float32 (about 10 min)
+    /usr/bin/python3 bench/compare.py --quick    # first, middle and last point of each sweep
+
+Writes bench/results/compare.md (the tables), compare.json (every number) and, per sweep,
+<sweep>_time.png and <sweep>_speedup.png.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+missing = []
+try:
+    import numpy as np
+except ImportError:
+    missing.append("numpy (python3-numpy)")
+try:
+    import sklearn
+    from sklearn.cluster import KMeans, kmeans_plusplus
+    from sklearn.datasets import make_blobs
+except ImportError:
+    missing.append("scikit-learn (python3-sklearn)")
+try:
+    import faiss
+except ImportError:
+    missing.append("faiss (python3-faiss)")
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    missing.append("matplotlib (python3-matplotlib)")
+if missing:
+    sys.exit("compare.py is missing: " + ", ".join(missing) +
+             ".\nOn Debian: apt-get install python3-numpy python3-sklearn python3-faiss python3-matplotlib,"
+             "\nand run it with Debian's interpreter: /usr/bin/python3 bench/compare.py")
+
+SWEEPS = {  # the reference tutorial's sweeps
+    "clusters": {"param": "k", "values": list(range(5, 171, 15)), "fixed": {"n": 2000, "d": 200}},
+    "samples": {"param": "n", "values": list(range(2000, 22001, 2000)), "fixed": {"k": 80, "d": 200}},
+    "features": {"param": "d", "values": list(range(200, 3801, 200)), "fixed": {"k": 5, "n": 4000}},
+}
+IMPLS = ["kmeans", "sklearn-lloyd", "sklearn-elkan", "faiss"]
+PEERS = IMPLS[1:]
+
+
+def inertia(X, C):
+    """Sum of squared distances to the nearest centroid, float64, in chunks."""
+    X = X.astype(np.float64)
+    C = C.astype(np.float64)
+    cn = (C * C).sum(axis=1)
+    total = 0.0
+    for s in range(0, len(X), 4096):
+        x = X[s:s + 4096]
+        d2 = (x * x).sum(axis=1)[:, None] - 2.0 * x @ C.T + cn[None, :]
+        total += np.maximum(d2.min(axis=1), 0.0).sum()
+    return total
+
+
+def settle():
+    """Let OpenMP and OpenBLAS worker threads of the previous run stop spinning: they busy-wait
+    after a parallel region and would take a core from whatever runs next."""
+    time.sleep(0.3)
+
+
+def timed(fn, repeats):
+    settle()
+    fn()  # warm-up: thread pools, page faults
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def run_ours(driver, X, C, iters, repeats, tmp):
+    dtype = "float" if X.dtype == np.float32 else "double"
+    xf, cf = os.path.join(tmp, "X.bin"), os.path.join(tmp, "C.bin")
+    X.tofile(xf)
+    C.tofile(cf)
+    n, d = X.shape
+    settle()
+    out = subprocess.run([driver, xf, cf, str(n), str(d), str(len(C)), dtype, str(iters), str(repeats)],
+                         check=True, capture_output=True, text=True)
+    r = json.loads(out.stdout)
+    return statistics.median(r["seconds"]) / r["n_iter"], np.array(r["centroids"]).reshape(C.shape)
+
+
+def run_sklearn(algorithm, X, C, iters, repeats):
+    def fit():
+        return KMeans(n_clusters=len(C), init=C, n_init=1, max_iter=iters, tol=0.0,
+                      algorithm=algorithm).fit(X)
+    t, km = timed(fit, repeats)
+    return t / km.n_iter_, km.cluster_centers_
+
+
+def run_faiss(X, C, iters, repeats):
+    x32, c32 = np.ascontiguousarray(X, dtype=np.float32), np.ascontiguousarray(C, dtype=np.float32)
+    n, d = X.shape
+
+    def fit():
+        km = faiss.Kmeans(d, len(C), niter=iters, max_points_per_centroid=n + 1, min_points_per_centroid=1,
+                          verbose=False)
+        km.train(x32, init_centroids=c32)
+        return km
+    t, km = timed(fit, repeats)
+    return t / iters, km.centroids
+
+
+def machine_peak(build):
+    """FMA GFLOP/s per dtype and read GB/s on all cores, from bench_peak."""
+    exe = os.path.join(build, "bench", "bench_peak")
+    if not os.path.exists(exe):
+        return None
+    threads = os.cpu_count() or 1
+    out = subprocess.run([exe, "--benchmark_format=json", f"--benchmark_filter=threads:{threads}$"],
+                         check=True, capture_output=True, text=True)
+    peak = {}
+    for b in json.loads(out.stdout)["benchmarks"]:
+        if b["name"].startswith("fma/double"):
+            peak["float64"] = b["GFLOPs"]
+        elif b["name"].startswith("fma/float"):
+            peak["float32"] = b["GFLOPs"]
+        elif b["name"].startswith("read"):
+            peak["GBps"] = b["bytes_per_second"] / 1e9
+    return peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build/release", help="CMake build directory (default build/release)")
+    ap.add_argument("--out", default="bench/results", help="output directory (default bench/results)")
+    ap.add_argument("--sweeps", default="clusters,samples,features")
+    ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3, help="timed fits per implementation and point (median)")
+    ap.add_argument("--quick", action="store_true", help="first, middle and last point of each sweep")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    driver = os.path.join(args.build, "bench", "kmeans_driver")
+    if not os.path.exists(driver):
+        sys.exit(f"{driver} not found: build first (cmake --preset release && cmake --build --preset release)")
+    os.makedirs(args.out, exist_ok=True)
+    peak = machine_peak(args.build)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor())
+    info = {"cpu": cpu, "cores": os.cpu_count(), "peak": peak, "sklearn": sklearn.__version__,
+            "faiss": faiss.__version__, "numpy": np.__version__, "iters": args.iters, "repeats": args.repeats}
+    print(f"machine: {cpu}, {os.cpu_count()} cores; peak {peak}", flush=True)
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for sweep in args.sweeps.split(","):
+            spec = SWEEPS[sweep]
+            values = spec["values"]
+            if args.quick:
+                values = sorted({values[0], values[len(values) // 2], values[-1]})
+            for v in values:
+                shape = dict(spec["fixed"], **{spec["param"]: v})
+                n, d, k = shape["n"], shape["d"], shape["k"]
+                X64, _ = make_blobs(n_samples=n, n_features=d, centers=k, random_state=args.seed)
+                C64, _ = kmeans_plusplus(X64, k, random_state=args.seed)
+                for dtype in args.dtypes.split(","):
+                    X, C = X64.astype(dtype), C64.astype(dtype)
+                    row = {"sweep": sweep, "param": spec["param"], "value": v, "n": n, "d": d, "k": k,
+                           "dtype": dtype, "ms_per_iter": {}, "inertia": {}}
+                    runs = {
+                        "kmeans": lambda: run_ours(driver, X, C, args.iters, args.repeats, tmp),
+                        "sklearn-lloyd": lambda: run_sklearn("lloyd", X, C, args.iters, args.repeats),
+                        "sklearn-elkan": lambda: run_sklearn("elkan", X, C, args.iters, args.repeats),
+                        "faiss": lambda: run_faiss(X, C, args.iters, args.repeats),
+                    }
+                    for name, fn in runs.items():
+                        sec, centroids = fn()
+                        row["ms_per_iter"][name] = sec * 1e3
+                        row["inertia"][name] = inertia(X64 if dtype == "float64" else X, centroids)
+                    best_peer = min(PEERS, key=lambda p: row["ms_per_iter"][p])
+                    row["best_peer"] = best_peer
+                    row["speedup"] = row["ms_per_iter"][best_peer] / row["ms_per_iter"]["kmeans"]
+                    ours = row["inertia"]["kmeans"]
+                    row["inertia_rel_diff"] = max(abs(row["inertia"][p] - ours) / ours for p in PEERS)
+                    flops = 2.0 * n * k * d / (row["ms_per_iter"]["kmeans"] * 1e-3)
+                    row["gflops"] = flops * 1e-9
+                    if peak:
+                        row["pct_fma_peak"] = 100 * row["gflops"] / peak[dtype]
+                        itemsize = 4 if dtype == "float32" else 8
+                        t_compute = 2.0 * n * k * d / (peak[dtype] * 1e9)
+                        t_memory = n * d * itemsize / (peak["GBps"] * 1e9)
+                        row["pct_roofline"] = 100 * max(t_compute, t_memory) / (row["ms_per_iter"]["kmeans"] * 1e-3)
+                    results.append(row)
+                    ms = row["ms_per_iter"]
+                    print(f"{sweep:8s} {dtype} n={n:5d} d={d:4d} k={k:3d}  " +
+                          "  ".join(f"{i} {ms[i]:8.3f}" for i in IMPLS) +
+                          f"  speed-up {row['speedup']:.2f}x over {best_peer}, inertia diff {row['inertia_rel_diff']:.1e}",
+                          flush=True)
+
+    with open(os.path.join(args.out, "compare.json"), "w") as f:
+        json.dump({"machine": info, "results": results}, f, indent=1)
+    write_markdown(args, info, results)
+    plot(args, results)
+
+
+def write_markdown(args, info, results):
+    lines = [f"# kmeans vs scikit-learn and FAISS: ms per Lloyd iteration", "",
+             f"Machine: {info['cpu']}, {info['cores']} cores. scikit-learn {info['sklearn']}, "
+             f"FAISS {info['faiss']}, numpy {info['numpy']}. {info['iters']} iterations from the same "
+             f"k-means++ centroids, median of {info['repeats']} fits.", ""]
+    if info["peak"]:
+        p = info["peak"]
+        lines += [f"Measured peak (bench_peak, all cores): FMA {p['float64']:.0f} GFLOP/s float64, "
+                  f"{p['float32']:.0f} GFLOP/s float32; read bandwidth {p['GBps']:.1f} GB/s. "
+                  "'% peak' is kmeans' 2nkd FLOP per iteration over the FMA peak; '% roofline' is "
+                  "max(2nkd / FMA peak, n d sizeof(T) / bandwidth) over kmeans' time.", ""]
+    for sweep in dict.fromkeys(r["sweep"] for r in results):
+        for dtype in dict.fromkeys(r["dtype"] for r in results):
+            rows = [r for r in results if r["sweep"] == sweep and r["dtype"] == dtype]
+            if not rows:
+                continue
+            r0 = rows[0]
+            fixed = ", ".join(f"{key} = {r0[key]}" for key in "ndk" if key != r0["param"])
+            lines += [f"## {sweep} ({dtype}; {fixed})", "",
+                      f"| {r0['param']} | kmeans | sklearn lloyd | sklearn elkan | faiss | speed-up over best peer | % peak | % roofline | inertia rel. diff |",
+                      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            for r in rows:
+                ms = r["ms_per_iter"]
+                lines.append(f"| {r['value']} | {ms['kmeans']:.3f} | {ms['sklearn-lloyd']:.3f} | "
+                             f"{ms['sklearn-elkan']:.3f} | {ms['faiss']:.3f} | {r['speedup']:.2f}x ({r['best_peer']}) | "
+                             f"{r.get('pct_fma_peak', float('nan')):.0f} | {r.get('pct_roofline', float('nan')):.0f} | "
+                             f"{r['inertia_rel_diff']:.1e} |")
+            lines.append("")
+    with open(os.path.join(args.out, "compare.md"), "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {os.path.join(args.out, 'compare.md')}")
+
+
+def plot(args, results):
+    for sweep in dict.fromkeys(r["sweep"] for r in results):
+        dtypes = list(dict.fromkeys(r["dtype"] for r in results if r["sweep"] == sweep))
+        fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False)
+        fig2, axes2 = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False)
+        for ax, ax2, dtype in zip(axes[0], axes2[0], dtypes):
+            rows = [r for r in results if r["sweep"] == sweep and r["dtype"] == dtype]
+            xs = [r["value"] for r in rows]
+            for impl in IMPLS:
+                ax.plot(xs, [r["ms_per_iter"][impl] for r in rows], marker="o", label=impl)
+            ax.set_yscale("log")
+            ax.set_xlabel(rows[0]["param"])
+            ax.set_ylabel("ms per iteration")
+            ax.set_title(f"{sweep} sweep, {dtype}")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend()
+            width = (xs[1] - xs[0]) * 0.7 if len(xs) > 1 else 1
+            ax2.bar(xs, [r["speedup"] for r in rows], width=width)
+            ax2.axhline(1.0, color="black", linewidth=0.8)
+            ax2.set_xlabel(rows[0]["param"])
+            ax2.set_ylabel("speed-up over the fastest peer")
+            ax2.set_title(f"{sweep} sweep, {dtype}")
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out, f"{sweep}_time.png"), dpi=110)
+        fig2.tight_layout()
+        fig2.savefig(os.path.join(args.out, f"{sweep}_speedup.png"), dpi=110)
+        plt.close(fig)
+        plt.close(fig2)
+    print(f"wrote plots to {args.out}/")
+
+
+if __name__ == "__main__":
+    main()
