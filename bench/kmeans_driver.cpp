@@ -4,7 +4,9 @@
 //   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads]
 //
 // X.bin and C.bin hold n x d and k x d values of the given type (numpy's tofile()).
-// Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter).
+// Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter). With
+// C.bin given as "-", each repeat is a whole default fit instead: k-means++ (seed 0), then
+// iterations until tol (1e-4) or at most `iterations`.
 
 #include <kmeans/kmeans.hpp>
 
@@ -33,18 +35,23 @@ std::vector<T> read(const char* path, std::size_t count) {
 template <class T>
 int run(char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t iterations, std::size_t repeats,
         std::size_t threads) {
-  const std::vector<T> x = read<T>(argv[1], n * d), c = read<T>(argv[2], k * d);
+  const bool given = std::string(argv[2]) != "-";
+  const std::vector<T> x = read<T>(argv[1], n * d), c = given ? read<T>(argv[2], k * d) : std::vector<T>(k * d);
   kmeans::Options o;
   o.n_clusters = k;
   o.max_iter = iterations;
-  o.run_till_max_iter = true;
+  o.run_till_max_iter = given;
   o.n_threads = threads;
   kmeans::KMeans<T> model(o);
   const kmeans::Matrix<const T> X(x.data(), n, d), C(c.data(), k, d);
   std::vector<double> seconds;
   for (std::size_t r = 0; r < repeats + 1; ++r) {  // the first fit warms up and is not counted
     const auto start = std::chrono::steady_clock::now();
-    model.fit(X, C);
+    if (given) {
+      model.fit(X, C);
+    } else {
+      model.fit(X);
+    }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r > 0) seconds.push_back(s);
   }

@@ -51,10 +51,11 @@ inline double lane_sum(std::size_t d, F&& term) noexcept {
   std::size_t j = 0;
   for (; j + sum_lanes <= d; j += sum_lanes)
     for (std::size_t l = 0; l < sum_lanes; ++l) lane[l] += term(j + l);
-  for (std::size_t l = 0; j < d; ++j, ++l) lane[l] += term(j);
+  double tail = 0.0;  // separate, so that no variable index pins the lanes to memory
+  for (; j < d; ++j) tail += term(j);
   for (std::size_t width = sum_lanes / 2; width > 0; width /= 2)
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
-  return lane[0];
+  return lane[0] + tail;
 }
 
 /// Squared Euclidean distance, summed in double.

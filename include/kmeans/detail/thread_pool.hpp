@@ -3,6 +3,10 @@
 // owns n - 1 threads and a pool of size 1 owns none. Tasks are handed out by an atomic
 // counter; which thread runs which task never affects a result, because every task writes
 // only its own output and the caller merges outputs in task order.
+//
+// A fit calls run() a few times per pass over the data. Sleeping on a condition variable
+// costs tens of microseconds per wake-up (more in a VM), so between jobs the workers, and
+// the caller waiting for them, first spin briefly (about 50 microseconds) on atomics.
 
 #include <algorithm>
 #include <atomic>
@@ -15,12 +19,35 @@
 #include <utility>
 #include <vector>
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace kmeans::detail {
 
 /// The thread count that n_threads = 0 stands for.
 inline std::size_t hardware_threads() noexcept {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
+}
+
+/// A short wait inside a spin loop.
+inline void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+/// Spins until done() or about 50 microseconds have passed; returns done().
+template <class Done>
+inline bool spin_until(Done&& done) noexcept {
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    spin_pause();
+  }
+  return done();
 }
 
 class ThreadPool {
@@ -69,13 +96,19 @@ class ThreadPool {
       n_tasks_ = n_tasks;
       next_.store(0, std::memory_order_relaxed);
       error_ = nullptr;
-      pending_ = workers_.size();
-      ++generation_;
+      pending_.store(workers_.size(), std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     work(call, ctx, n_tasks);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    const auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (!spin_until(all_done)) {
+      lock.lock();
+      done_.wait(lock, all_done);
+    } else {
+      lock.lock();  // error_ is guarded by the mutex
+    }
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
@@ -93,25 +126,31 @@ class ThreadPool {
 
   void worker_loop() {
     std::size_t seen = 0;
+    const auto woken = [&] {
+      return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+    };
     for (;;) {
+      spin_until(woken);
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      wake_.wait(lock, woken);
+      if (stop_.load(std::memory_order_relaxed)) return;
+      seen = generation_.load(std::memory_order_relaxed);
       const Call call = call_;
       void* const ctx = ctx_;
       const std::size_t n_tasks = n_tasks_;
       lock.unlock();
       work(call, ctx, n_tasks);
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        lock.lock();  // the caller checks pending_ under the mutex before it sleeps
+        done_.notify_one();
+      }
     }
   }
 
   void shutdown() noexcept {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      stop_.store(true, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& t : workers_)
@@ -122,12 +161,12 @@ class ThreadPool {
   std::size_t size_;
   std::vector<std::thread> workers_;
   std::mutex submit_;  // one run() at a time; a second caller runs inline
-  std::mutex mutex_;   // guards everything below
+  std::mutex mutex_;  // guards the job and error_; the atomics are read without it
   std::condition_variable wake_;
   std::condition_variable done_;
-  std::size_t generation_ = 0;
-  std::size_t pending_ = 0;
-  bool stop_ = false;
+  std::atomic<std::size_t> generation_{0};
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<bool> stop_{false};
   Call call_ = nullptr;
   void* ctx_ = nullptr;
   std::size_t n_tasks_ = 0;
