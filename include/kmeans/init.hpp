@@ -3,7 +3,6 @@
 // 2 + floor(ln k) local trials per centre) and k distinct random rows.
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -47,8 +46,6 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   const std::size_t n = X.rows(), d = X.cols();
   const std::size_t n_blocks = block_count(n);
   const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
-  constexpr std::size_t max_trials = 32;  // 2 + ln(2^31) < 24
-  assert(trials <= max_trials);
   std::vector<T> centers(k * d);
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials);
   std::vector<const T*> candidate(trials);
@@ -80,10 +77,13 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       candidate[t] = X.row(row);
     }
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
-      double pot[max_trials] = {};  // in registers: `out` could alias the inputs
-      for (std::size_t i = begin; i < end; ++i)
-        for (std::size_t t = 0; t < trials; ++t) pot[t] += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
-      std::copy(pot, pot + trials, trial_pot.data() + b * trials);
+      // One candidate at a time, its sum in a register (an array indexed by t would live in
+      // memory); the block's rows stay in cache across candidates.
+      for (std::size_t t = 0; t < trials; ++t) {
+        double pot = 0.0;
+        for (std::size_t i = begin; i < end; ++i) pot += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
+        trial_pot[b * trials + t] = pot;
+      }
     });
     std::size_t best = 0;
     double best_pot = 0.0;
