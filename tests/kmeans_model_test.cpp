@@ -61,7 +61,9 @@ TEMPLATE_TEST_CASE("fit matches the brute-force reference on many shapes", "[kme
   using T = TestType;
   const Shape shapes[] = {{200, 1, 3, 0},  {300, 2, 4, 1},   {257, 3, 5, 0},  {500, 7, 8, 2},
                           {1000, 17, 6, 0}, {600, 33, 10, 5}, {513, 64, 16, 0}, {100, 100, 1, 3},
-                          {40, 5, 40, 0},  {777, 129, 7, 1}, {90, 250, 9, 0},  {2000, 12, 50, 4}};
+                          {40, 5, 40, 0},  {777, 129, 7, 1}, {90, 250, 9, 0},  {2000, 12, 50, 4},
+                          // k x d x 8 bytes above 256 KiB: block sums grouped by cluster
+                          {700, 520, 64, 1}};
   std::uint64_t seed = 1;
   for (const Shape& s : shapes) {
     for (const double std_dev : {0.5, 5.0}) {
@@ -151,12 +153,15 @@ TEST_CASE("well separated blobs are recovered exactly", "[kmeans][recovery]") {
 
 TEMPLATE_TEST_CASE("results are bit-identical for any thread count", "[kmeans][determinism]", float, double) {
   using T = TestType;
-  const auto data = blobs<T>(5000, 37, 12, 4.0, 7, 3);
+  // Both ways of summing blocks: row by row (small k x d) and grouped by cluster (large).
+  const bool large = GENERATE(false, true);
+  const auto data = large ? blobs<T>(2600, 530, 40, 4.0, 8, 0) : blobs<T>(5000, 37, 12, 4.0, 7, 3);
+  const std::size_t k = large ? 70 : 20;
   for (const auto init : {kmeans::Init::kmeans_plus_plus, kmeans::Init::random}) {
     std::vector<KMeans<T>> fits;
     for (std::size_t threads : {1, 2, 3, 8}) {
       Options o;
-      o.n_clusters = 20;
+      o.n_clusters = k;
       o.n_init = 2;
       o.init = init;
       o.seed = 11;

@@ -126,12 +126,21 @@ class Lloyd {
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.inertia = 0.0;
           s.changed = 0;
+          // Two ways to sum the block's rows per cluster, both adding each cluster's rows in
+          // ascending order (the same bits): row by row as they are labelled, while the row is
+          // still in cache, when the slot's k x d sums fit in L2 beside it; or grouped by cluster
+          // after the block, so each sum row is touched once, when the slot is large.
+          const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+          if (row_by_row) std::fill(s.counts.begin(), s.counts.end(), 0);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
-            if (want_inertia) s.inertia += squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(label) * d_, d_);
+            const auto c = static_cast<std::size_t>(label);
+            const T* x = X_.row(i);
+            if (want_inertia) s.inertia += squared_distance(x, centroids.data() + c * d_, d_);
             s.changed += labels[i] != label;
             labels[i] = label;
+            if (row_by_row) add_row(s, c, x);
           });
-          if (Accumulate) accumulate_block(s, labels, begin, end);
+          if (Accumulate && !row_by_row) accumulate_block(s, labels, begin, end);
         },
         [&](std::size_t n) {
           for (std::size_t t = 0; t < n; ++t) {
@@ -170,18 +179,20 @@ class Lloyd {
       offset += static_cast<std::size_t>(s.counts[c]);
     }
     for (std::size_t i = begin; i < end; ++i) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
-    const std::size_t* row = s.order.data();
-    for (std::size_t c = 0; c < k_; ++c) {
-      const auto m = static_cast<std::size_t>(s.counts[c]);
-      if (m == 0) continue;
-      double* sum = s.sums.data() + c * d_;
-      const T* x = X_.row(row[0]);
+    std::fill(s.counts.begin(), s.counts.end(), 0);
+    for (std::size_t r = 0; r < end - begin; ++r) {
+      const std::size_t i = s.order[r];
+      add_row(s, static_cast<std::size_t>(labels[i]), X_.row(i));
+    }
+  }
+
+  /// sums[c] += x (or = x for the block's first row of cluster c), counts[c] += 1.
+  void add_row(Slot& s, std::size_t c, const T* x) {
+    double* sum = s.sums.data() + c * d_;
+    if (s.counts[c]++ == 0) {
       for (std::size_t j = 0; j < d_; ++j) sum[j] = static_cast<double>(x[j]);
-      for (std::size_t r = 1; r < m; ++r) {
-        x = X_.row(row[r]);
-        for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
-      }
-      row += m;
+    } else {
+      for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
     }
   }
 
