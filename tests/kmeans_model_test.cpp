@@ -203,6 +203,30 @@ TEST_CASE("float data far from the origin gets the double reference labels", "[k
   CHECK(ref::rel_diff(km.inertia(), ref::inertia(Xd, C, km.labels())) <= 1e-12);
 }
 
+TEST_CASE("n_init keeps the restart with the lowest inertia", "[kmeans][restarts]") {
+  // Overlapping blobs: restarts end in different local minima.
+  const auto data = blobs<double>(1500, 4, 12, 3.0, 77);
+  Options o;
+  o.n_clusters = 9;
+  o.n_init = 6;
+  o.tol = 0;  // every restart runs to stable labels: its last reported inertia is its final one
+  o.max_iter = 1000;
+  std::vector<double> finals;
+  o.on_iteration = [&](const kmeans::Iteration& it) {
+    if (it.iteration == 1) finals.push_back(0.0);
+    finals.back() = it.inertia;
+    return true;
+  };
+  KMeans<double> km(o);
+  km.fit(data.view());
+  REQUIRE(finals.size() == 6);
+  REQUIRE(km.converged());
+  const double best = *std::min_element(finals.begin(), finals.end());
+  CHECK(km.inertia() == best);
+  CHECK(*std::max_element(finals.begin(), finals.end()) > best);  // the restarts did differ
+  check_labels_and_inertia(km, data.view());
+}
+
 TEST_CASE("inertia never rises across Lloyd iterations", "[kmeans][invariant]") {
   const auto data = blobs<double>(3000, 8, 30, 6.0, 21);
   Options o;

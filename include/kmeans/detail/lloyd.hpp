@@ -1,8 +1,10 @@
 #pragma once
 // Lloyd's iteration. Per iteration, one pass over X: each block assigns its rows, counts
-// label changes, sums direct squared distances and accumulates its rows into per-cluster
-// sums (double), in a slot of its own; slots merge in block order. Then the centroids are
-// the means, and empty clusters take the rows farthest from their centroids.
+// label changes, sums direct squared distances (when the callback will read them) and
+// accumulates its rows into per-cluster sums (double), in a slot of its own; slots merge in
+// block order. Then the centroids are the means, and empty clusters take the rows farthest
+// from their centroids. After the last iteration one more pass labels the rows for the
+// final centroids and sums their inertia.
 
 #include <algorithm>
 #include <cstddef>
