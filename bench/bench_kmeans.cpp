@@ -46,14 +46,24 @@ const Problem<T>& problem(std::size_t n, std::size_t d, std::size_t k) {
   return p;
 }
 
+/// The problem named by a benchmark's arguments (n, d, k).
+template <class T>
+const Problem<T>& problem(const benchmark::State& state) {
+  return problem<T>(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
+                    static_cast<std::size_t>(state.range(2)));
+}
+
+/// GFLOP/s of `passes` assignment passes over p, counting 2nkd per pass.
+template <class T>
+benchmark::Counter gflops(const Problem<T>& p, double passes) {
+  return benchmark::Counter(passes * 2.0 * static_cast<double>(p.n * p.k * p.d) * 1e-9, benchmark::Counter::kIsRate);
+}
+
 template <class T>
 void lloyd_iterations(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto d = static_cast<std::size_t>(state.range(1));
-  const auto k = static_cast<std::size_t>(state.range(2));
-  const Problem<T>& p = problem<T>(n, d, k);
+  const Problem<T>& p = problem<T>(state);
   kmeans::Options o;
-  o.n_clusters = k;
+  o.n_clusters = p.k;
   o.max_iter = iterations;
   o.run_till_max_iter = true;
   kmeans::KMeans<T> model(o);
@@ -64,39 +74,30 @@ void lloyd_iterations(benchmark::State& state) {
   }
   const double iters = static_cast<double>(state.iterations() * iterations);
   state.counters["ms_per_iter"] = benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.counters["GFLOPs"] =
-      benchmark::Counter(iters * 2.0 * static_cast<double>(n * k * d) * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["GFLOPs"] = gflops(p, iters);
 }
 
 /// The assignment step alone (labels for every row), on one thread: the kernel's speed
 /// without the pool, the centroid update or the merge.
 template <class T>
 void assign_kernel(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto d = static_cast<std::size_t>(state.range(1));
-  const auto k = static_cast<std::size_t>(state.range(2));
-  const Problem<T>& p = problem<T>(n, d, k);
+  const Problem<T>& p = problem<T>(state);
   kmeans::detail::PackedCentroids<T> packed;
-  packed.assign(p.start.data(), k, d);
-  std::vector<std::int32_t> labels(n);
+  packed.assign(p.start.data(), p.k, p.d);
+  std::vector<std::int32_t> labels(p.n);
   for (auto _ : state) {
-    kmeans::detail::assign_rows(p.X(), 0, n, packed, [&](std::size_t i, std::int32_t l) { labels[i] = l; });
+    kmeans::detail::assign_rows(p.X(), 0, p.n, packed, [&](std::size_t i, std::int32_t l) { labels[i] = l; });
     benchmark::DoNotOptimize(labels.data());
   }
-  state.counters["GFLOPs"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 *
-                                                    static_cast<double>(n * k * d) * 1e-9,
-                                                benchmark::Counter::kIsRate);
+  state.counters["GFLOPs"] = gflops(p, static_cast<double>(state.iterations()));
 }
 
 /// End to end: k-means++ and iterations to convergence (default tol), the demo's problem.
 template <class T>
 void fit_end_to_end(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto d = static_cast<std::size_t>(state.range(1));
-  const auto k = static_cast<std::size_t>(state.range(2));
-  const Problem<T>& p = problem<T>(n, d, k);
+  const Problem<T>& p = problem<T>(state);
   kmeans::Options o;
-  o.n_clusters = k;
+  o.n_clusters = p.k;
   kmeans::KMeans<T> model(o);
   std::size_t iters = 0;
   for (auto _ : state) {
