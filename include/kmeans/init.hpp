@@ -11,7 +11,7 @@
 
 #include "detail/blocks.hpp"
 #include "detail/error.hpp"
-#include "detail/kernel.hpp"
+#include "detail/distance.hpp"
 #include "detail/random.hpp"
 #include "detail/stats.hpp"
 #include "matrix.hpp"

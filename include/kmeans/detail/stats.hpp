@@ -9,7 +9,7 @@
 #include "../matrix.hpp"
 #include "blocks.hpp"
 #include "error.hpp"
-#include "kernel.hpp"
+#include "distance.hpp"
 
 namespace kmeans::detail {
 
