@@ -122,17 +122,17 @@ class Lloyd {
       sums_.assign(k_ * d_, 0.0);
       counts_.assign(k_, 0);
     }
+    // Two ways to sum a block's rows per cluster, both adding each cluster's rows in
+    // ascending order (the same bits): row by row as they are labelled, while the row is
+    // still in cache, when a slot's k x d sums fit in L2 beside it; or grouped by cluster
+    // after the block, so each sum row is touched once, when the slot is large.
+    const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
     Pass pass;
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.inertia = 0.0;
           s.changed = 0;
-          // Two ways to sum the block's rows per cluster, both adding each cluster's rows in
-          // ascending order (the same bits): row by row as they are labelled, while the row is
-          // still in cache, when the slot's k x d sums fit in L2 beside it; or grouped by cluster
-          // after the block, so each sum row is touched once, when the slot is large.
-          const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
           if (row_by_row) std::fill(s.counts.begin(), s.counts.end(), 0);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
             const auto c = static_cast<std::size_t>(label);

@@ -1,5 +1,5 @@
 #pragma once
-// The one place that knows about xsimd's versions and instruction sets.
+// What the kernel needs to know of the instruction set xsimd chose at compile time.
 
 #include <cstddef>
 
