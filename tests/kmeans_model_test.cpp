@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "checks.hpp"
 #include "reference.hpp"
 #include "test_data.hpp"
 
@@ -18,38 +19,6 @@ using kmeans::Matrix;
 using kmeans::Options;
 
 namespace {
-
-template <class T>
-constexpr double rel_tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
-
-template <class T>
-ref::Dense centroids_of(const KMeans<T>& km) {
-  return ref::to_dense(km.centroids());
-}
-
-/// The model's labels are the reference argmin for its final centroids (near-ties: the
-/// chosen centroid is as near as the best), and its inertia is the reference inertia.
-template <class T>
-void check_labels_and_inertia(const KMeans<T>& km, Matrix<const T> X) {
-  const ref::Dense Xd = ref::to_dense(X);
-  const ref::Dense C = centroids_of(km);
-  const ref::Assignment a = ref::assign(Xd, C);
-  const auto& labels = km.labels();
-  REQUIRE(labels.size() == X.rows());
-  for (std::size_t i = 0; i < X.rows(); ++i) {
-    REQUIRE(labels[i] >= 0);
-    REQUIRE(static_cast<std::size_t>(labels[i]) < C.rows);
-    if (a.near_tie(i, 1e-9)) {
-      CHECK(ref::sqdist(Xd.row(i), C.row(static_cast<std::size_t>(labels[i])), Xd.cols) <=
-            a.best[i] * (1 + 1e-9));
-    } else {
-      CHECK(labels[i] == a.labels[i]);
-    }
-  }
-  CHECK(ref::rel_diff(km.inertia(), ref::inertia(Xd, C, labels)) <= 1e-12);
-}
 
 struct Shape {
   std::size_t n, d, k, pad;

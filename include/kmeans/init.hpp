@@ -138,7 +138,7 @@ std::vector<T> initial_centroids(Matrix<const T> X, const Options& options) {
     detail::throw_invalid_argument("n_clusters (", options.n_clusters, ") must be in [1, rows of X = ",
                                    X.rows(), "]");
   detail::ThreadPool pool(options.n_threads == 0 ? detail::hardware_threads() : options.n_threads);
-  detail::require_finite(pool, X, "X");
+  detail::require_usable(pool, X, "X", X.rows());
   detail::Rng rng(detail::derive_seed(options.seed, 0));
   return detail::initial_centroids(pool, X, options.n_clusters, options.init, rng);
 }

@@ -71,7 +71,7 @@ class KMeans {
                                      fitted_.d);
     std::vector<std::int32_t> labels(X.rows());
     if (X.rows() == 0) return labels;
-    detail::require_finite(*pool_, X, "X");
+    detail::require_usable(*pool_, X, "X", X.rows());
     detail::PackedCentroids<T> packed;
     packed.assign(fitted_.centroids.data(), fitted_.k, fitted_.d);
     detail::for_blocks(*pool_, X.rows(), [&](std::size_t, std::size_t begin, std::size_t end) {
@@ -141,8 +141,8 @@ class KMeans {
       detail::throw_invalid_argument("initial centroids are ", given->rows(), " x ", given->cols(), ", expected ",
                                      k, " x ", X.cols(), " (n_clusters x columns of X)");
     detail::ThreadPool& workers = pool();
-    detail::require_finite(workers, X, "X");
-    if (given) detail::require_finite(workers, *given, "initial centroids");
+    detail::require_usable(workers, X, "X", X.rows());
+    if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
     // The variance pass only matters where tol can stop the fit.
     const bool uses_tol = !options_.run_till_max_iter && options_.tol > 0;
     const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;

@@ -13,10 +13,14 @@
 // in a block, so a row's scores never depend on how the rows were cut.
 //
 // Exact fallback: the expanded form cancels badly when ||x|| and ||c|| are large next to
-// ||x - c||. Every score carries a rounding error of at most E = 2 (gamma_m + u)(||x|| + max||c||)^2
-// (u the unit roundoff of T, m = d + 2 the longest chain of roundings). A row whose best and
-// second-best scores are not more than 2E apart is redone with direct (x - c)^2 sums in
-// double; that also settles exact ties toward the lowest index.
+// ||x - c||. With r = ||x|| + max||c||, every score and partial sum is at most r^2 in
+// magnitude, and carries a rounding error of at most E = 2 (gamma_m + u) r^2 + 2 (m + 1) t
+// (u the unit roundoff of T, m = d + 2 the longest chain of roundings, t the smallest normal
+// T: each rounding in the subnormal range, or flushed to zero, is off by less than t). A row
+// whose best and second-best scores are not more than 2E apart is redone with direct
+// (x - c)^2 sums in double; that also settles exact ties toward the lowest index. So is a
+// row with r^2 >= max(T) / 2, whose scores could overflow T: float data near FLT_MAX gets
+// exact labels, only slower.
 
 #include <algorithm>
 #include <cassert>
@@ -193,6 +197,8 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
   constexpr double u = std::numeric_limits<T>::epsilon() / 2;
   const double m = static_cast<double>(d + 2);
   const double error_factor = 2.0 * (m * u / (1.0 - m * u) + u);
+  const double error_floor = 2.0 * (m + 1.0) * static_cast<double>(std::numeric_limits<T>::min());
+  const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
 
   alignas(64) T best[W], second[W], panel[W];
   for (std::size_t i = begin; i < end; i += R) {
@@ -219,9 +225,10 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
       const T runner_up = lane_min(best);
       if (pc.k() > 1) {
         const double reach = std::sqrt(squared_norm(x[r], d)) + pc.max_norm();
-        const double bound = error_factor * reach * reach;
+        const double bound = error_factor * reach * reach + error_floor;
         const double gap = static_cast<double>(runner_up) - static_cast<double>(top);
-        if (!(gap > 2.0 * bound)) label = static_cast<std::size_t>(nearest_exact(x[r], pc.plain(), pc.k(), d, d));
+        if (!(gap > 2.0 * bound) || !(reach * reach < overflow))
+          label = static_cast<std::size_t>(nearest_exact(x[r], pc.plain(), pc.k(), d, d));
       }
       on_row(i + r, static_cast<std::int32_t>(label));
     }

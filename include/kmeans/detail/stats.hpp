@@ -1,9 +1,11 @@
 #pragma once
-// One-off passes over the data a fit needs before it starts: finiteness and the mean
-// per-feature variance that scales tol.
+// One-off passes over the data a fit needs before it starts: finiteness and magnitude, and
+// the mean per-feature variance that scales tol.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "../matrix.hpp"
@@ -13,24 +15,33 @@
 
 namespace kmeans::detail {
 
-/// Throws std::invalid_argument naming the first (row, column) of X that is NaN or infinite.
+/// The largest squared row norm a fit over n rows accepts: every squared distance between
+/// rows and centroids (means of rows) is at most 4 times it, so sums of n of them (inertia,
+/// k-means++ potentials, variances) stay finite in double, with a factor 2 to spare.
+inline double squared_norm_limit(std::size_t n) noexcept {
+  return std::numeric_limits<double>::max() / (8.0 * static_cast<double>(std::max<std::size_t>(n, 1)));
+}
+
+/// Throws std::invalid_argument naming the first row of X that holds a NaN or infinity (and
+/// its column), or whose squared norm exceeds squared_norm_limit(n_rows). Float data never
+/// reaches the limit; double data reaches it near |x| ~ 1e150.
 template <class T>
-void require_finite(ThreadPool& pool, Matrix<const T> X, const char* name) {
+void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::size_t n_rows) {
   constexpr std::size_t none = static_cast<std::size_t>(-1);
+  const double limit = squared_norm_limit(n_rows);
   std::vector<std::size_t> first_bad(block_count(X.rows()), none);
   for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end && first_bad[b] == none; ++i) {
-      const T* x = X.row(i);
-      // x * 0 is NaN exactly when x is NaN or infinite; a lane sum vectorises.
-      const double probe = lane_sum(X.cols(), [&](std::size_t j) { return static_cast<double>(x[j]) * 0.0; });
-      if (probe != 0.0) first_bad[b] = i;
-    }
+    for (std::size_t i = begin; i < end && first_bad[b] == none; ++i)
+      if (!(squared_norm(X.row(i), X.cols()) <= limit)) first_bad[b] = i;  // NaN fails too
   });
   for (const std::size_t i : first_bad) {
     if (i == none) continue;
-    std::size_t j = 0;
-    while (std::isfinite(X(i, j))) ++j;
-    throw_invalid_argument(name, " has a non-finite value ", X(i, j), " at row ", i, ", column ", j);
+    for (std::size_t j = 0; j < X.cols(); ++j)
+      if (!std::isfinite(X(i, j)))
+        throw_invalid_argument(name, " has a non-finite value ", X(i, j), " at row ", i, ", column ", j);
+    throw_invalid_argument(name, " row ", i, " is too large: its squared norm ", squared_norm(X.row(i), X.cols()),
+                           " exceeds ", limit, ", past which sums of squared distances over ", n_rows,
+                           " rows could overflow double");
   }
 }
 

@@ -1,0 +1,146 @@
+// Data a user's pipeline may hand over: identical rows, outliers, constant columns, values
+// near the ends of the floating-point range. Each fit must give the reference answer (or the
+// documented error), finite centroids and an inertia that never rises.
+
+#include <kmeans/kmeans_model.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "checks.hpp"
+#include "reference.hpp"
+#include "test_data.hpp"
+
+using kmeans::KMeans;
+using kmeans::Options;
+
+namespace {
+
+Options options(std::size_t k, std::uint64_t seed = 1) {
+  Options o;
+  o.n_clusters = k;
+  o.seed = seed;
+  o.tol = 0;
+  o.max_iter = 200;
+  o.n_threads = 2;
+  return o;
+}
+
+/// blobs<T> with every value multiplied by `scale` (in double, then rounded to T).
+template <class T>
+Owned<T> scaled_blobs(std::size_t n, std::size_t d, std::size_t centers, double scale, std::uint64_t seed) {
+  auto data = blobs<double>(n, d, centers, 1.0, seed);
+  Owned<T> out{std::vector<T>(data.buffer.size()), n, d, d};
+  for (std::size_t i = 0; i < data.buffer.size(); ++i) out.buffer[i] = static_cast<T>(data.buffer[i] * scale);
+  return out;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("all rows identical: k centroids on the row, inertia zero", "[adversarial]", float, double) {
+  using T = TestType;
+  const std::vector<T> row{T(-2.5), T(1e3), T(0), T(7)};
+  const auto data = from_rows<T>(std::vector<std::vector<T>>(500, row));
+  for (const std::size_t k : {1, 3, 20}) {
+    const auto km = fit_watched<T>(options(k), data.view());
+    CHECK(km.inertia() == 0.0);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t j = 0; j < row.size(); ++j) CHECK(km.centroids()(c, j) == row[j]);
+  }
+}
+
+TEMPLATE_TEST_CASE("one huge outlier gets a cluster of its own", "[adversarial]", float, double) {
+  using T = TestType;
+  auto data = blobs<T>(2000, 6, 4, 1.0, 3);
+  for (std::size_t j = 0; j < 6; ++j) data.buffer[1234 * 6 + j] = T(1e7);
+  const auto km = fit_watched<T>(options(5), data.view());
+  const auto own = km.labels()[1234];
+  std::size_t members = 0;
+  for (const auto l : km.labels()) members += l == own;
+  CHECK(members == 1);
+  CHECK(km.centroids()(static_cast<std::size_t>(own), 0) == T(1e7));
+}
+
+TEMPLATE_TEST_CASE("constant columns stay constant in every centroid", "[adversarial]", float, double) {
+  using T = TestType;
+  auto data = blobs<T>(1500, 8, 5, 1.0, 4);
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    data.buffer[i * 8 + 0] = T(7.5);
+    data.buffer[i * 8 + 5] = T(-1e4);
+  }
+  const auto km = fit_watched<T>(options(5), data.view());
+  for (std::size_t c = 0; c < 5; ++c) {
+    CHECK(km.centroids()(c, 0) == T(7.5));
+    CHECK(km.centroids()(c, 5) == T(-1e4));
+  }
+}
+
+TEST_CASE("float data near FLT_MAX gets the reference labels through the double path", "[adversarial][range]") {
+  // Values up to ~3e38: squared distances overflow float (but not double). Decision: correct
+  // results, computed by the kernel's exact double path for rows whose scores could overflow.
+  const double scale = 0.25 * static_cast<double>(std::numeric_limits<float>::max()) / 12.0;
+  const auto data = scaled_blobs<float>(1200, 5, 4, scale, 5);
+  const auto km = fit_watched<float>(options(4), data.view());
+  CHECK(std::isfinite(km.inertia()));
+  CHECK(km.inertia() > 1e70);
+  CHECK(km.predict(data.view()) == km.labels());
+  // Mixed: one column near FLT_MAX, the others of order one.
+  auto mixed = blobs<float>(1000, 4, 3, 0.5, 6);
+  for (std::size_t i = 0; i < mixed.rows; ++i) mixed.buffer[i * 4 + 2] = (i % 2 ? 1.0f : -1.0f) * 3e38f;
+  fit_watched<float>(options(3), mixed.view());
+}
+
+TEST_CASE("a centroid whose float score overflows is still found nearest", "[adversarial][range]") {
+  // Centroids at the origin and at 3e38: the second one's ||c||^2 overflows float, while
+  // the origin's score is a harmless 0. Only the exact path tells them apart correctly.
+  const auto centres = from_rows<float>({{0.0f, 0.0f}, {3e38f, 0.0f}});
+  KMeans<float> km(options(2));
+  km.fit(centres.view());
+  REQUIRE(km.centroids()(1, 0) == 3e38f);
+  const auto rows = from_rows<float>({{3e38f, 0.0f}, {2.9e38f, 5.0f}, {0.0f, 0.0f}, {1.0f, 1.0f}, {2e38f, 0.0f}});
+  CHECK(km.predict(rows.view()) == std::vector<std::int32_t>{1, 1, 0, 0, 1});
+}
+
+TEST_CASE("double data whose squared distances would overflow is a clear error", "[adversarial][range][errors]") {
+  auto data = blobs<double>(100, 3, 2, 1.0, 7);
+  data.buffer[42 * 3 + 1] = 1e200;
+  KMeans<double> km(options(2));
+  REQUIRE_THROWS_AS(km.fit(data.view()), std::invalid_argument);
+  try {
+    km.fit(data.view());
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    CHECK(what.find("row 42") != std::string::npos);
+    CHECK(what.find("too large") != std::string::npos);
+  }
+  CHECK_FALSE(km.is_fitted());
+  // Large but safe for 100 rows: accepted, and right.
+  const auto big = scaled_blobs<double>(100, 3, 2, 1e140, 7);
+  fit_watched<double>(options(2), big.view());
+}
+
+TEST_CASE("denormal float data gets the reference labels", "[adversarial][range]") {
+  // Values of order 1e-41: subnormal floats whose squares underflow float, not double.
+  const auto data = scaled_blobs<float>(1500, 6, 5, 1e-42, 8);
+  std::size_t subnormal = 0;
+  for (const float v : data.buffer) subnormal += std::fpclassify(v) == FP_SUBNORMAL;
+  REQUIRE(subnormal > data.buffer.size() / 2);
+  const auto km = fit_watched<float>(options(5), data.view());
+  CHECK(km.inertia() > 0.0);
+  CHECK(km.predict(data.view()) == km.labels());
+}
+
+TEMPLATE_TEST_CASE("tiny and huge clusters in one dataset", "[adversarial][range]", float, double) {
+  // Two tight groups at scale 1e-3 next to groups at 1e5: the error bound of the large rows
+  // must not swamp the small ones' decisions, nor the other way round.
+  using T = TestType;
+  const auto small = scaled_blobs<T>(600, 3, 3, 1e-3, 9);
+  const auto large = scaled_blobs<T>(600, 3, 3, 1e5, 10);
+  Owned<T> data{small.buffer, 1200, 3, 3};
+  data.buffer.insert(data.buffer.end(), large.buffer.begin(), large.buffer.end());
+  fit_watched<T>(options(6), data.view());
+}
