@@ -9,7 +9,6 @@
 
 #include <kmeans/detail/kernel.hpp>
 #include <kmeans/kmeans.hpp>
-
 #include <map>
 #include <tuple>
 #include <vector>
@@ -73,7 +72,8 @@ void lloyd_iterations(benchmark::State& state) {
     benchmark::DoNotOptimize(model.inertia());
   }
   const double iters = static_cast<double>(state.iterations() * iterations);
-  state.counters["ms_per_iter"] = benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ms_per_iter"] =
+      benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["GFLOPs"] = gflops(p, iters);
 }
 
@@ -109,8 +109,8 @@ void fit_end_to_end(benchmark::State& state) {
 
 /// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound.
 void assign_shapes(benchmark::internal::Benchmark* b) {
-  for (const auto& args : {std::vector<std::int64_t>{2000, 200, 80}, {22000, 200, 80}, {2000, 200, 170},
-                           {2000, 64, 80}, {4000, 3800, 5}})
+  for (const auto& args :
+       {std::vector<std::int64_t>{2000, 200, 80}, {22000, 200, 80}, {2000, 200, 170}, {2000, 64, 80}, {4000, 3800, 5}})
     b->Args(args);
 }
 
@@ -126,12 +126,12 @@ void features_sweep(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-#define KMEANS_SWEEP(name, T)                                                                   \
-  BENCHMARK_TEMPLATE(lloyd_iterations, T)                                                        \
-      ->Name(#name "/" #T)                                                                       \
-      ->ArgNames({"n", "d", "k"})                                                                \
-      ->Apply(name##_sweep)                                                                      \
-      ->Unit(benchmark::kMillisecond)                                                            \
+#define KMEANS_SWEEP(name, T)             \
+  BENCHMARK_TEMPLATE(lloyd_iterations, T) \
+      ->Name(#name "/" #T)                \
+      ->ArgNames({"n", "d", "k"})         \
+      ->Apply(name##_sweep)               \
+      ->Unit(benchmark::kMillisecond)     \
       ->UseRealTime()
 
 KMEANS_SWEEP(clusters, double);
@@ -141,9 +141,27 @@ KMEANS_SWEEP(samples, float);
 KMEANS_SWEEP(features, double);
 KMEANS_SWEEP(features, float);
 
-BENCHMARK_TEMPLATE(assign_kernel, double)->Name("assign/double")->ArgNames({"n", "d", "k"})->Apply(assign_shapes)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(assign_kernel, float)->Name("assign/float")->ArgNames({"n", "d", "k"})->Apply(assign_shapes)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(fit_end_to_end, double)->Name("fit/double")->ArgNames({"n", "d", "k"})->Args({3000, 100, 5})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_TEMPLATE(fit_end_to_end, float)->Name("fit/float")->ArgNames({"n", "d", "k"})->Args({3000, 100, 5})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(assign_kernel, double)
+    ->Name("assign/double")
+    ->ArgNames({"n", "d", "k"})
+    ->Apply(assign_shapes)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(assign_kernel, float)
+    ->Name("assign/float")
+    ->ArgNames({"n", "d", "k"})
+    ->Apply(assign_shapes)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(fit_end_to_end, double)
+    ->Name("fit/double")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({3000, 100, 5})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_TEMPLATE(fit_end_to_end, float)
+    ->Name("fit/float")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({3000, 100, 5})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -5,10 +5,9 @@
 
 #include <benchmark/benchmark.h>
 
-#include <xsimd/xsimd.hpp>
-
 #include <cstddef>
 #include <vector>
+#include <xsimd/xsimd.hpp>
 
 namespace {
 
@@ -28,8 +27,8 @@ void fma_peak(benchmark::State& state) {
     for (int c = 0; c < chains; ++c) benchmark::DoNotOptimize(acc[c]);
   }
   const double flops = 2.0 * B::size * chains * steps;
-  state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["lanes"] = B::size;
 }
 
@@ -53,7 +52,8 @@ void read_bandwidth(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(part * sizeof(double)));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(part * sizeof(double)));
 }
 
 }  // namespace

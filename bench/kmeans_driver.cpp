@@ -8,13 +8,12 @@
 // C.bin given as "-", each repeat is a whole default fit instead: k-means++ (seed 0), then
 // iterations until tol (1e-4) or at most `iterations`.
 
-#include <kmeans/kmeans.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <kmeans/kmeans.hpp>
 #include <string>
 #include <vector>
 

@@ -4,13 +4,12 @@
 //   run_kmeans [--samples N] [--features D] [--clusters K] [--std S] [--seed S]
 //              [--threads T] [--float] [--out FILE]
 
-#include <kmeans/kmeans.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <kmeans/kmeans.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -44,14 +43,22 @@ Args parse(int argc, char** argv) {
     if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
     const char* v = argv[++i];
     try {
-      if (flag == "--samples") a.samples = std::stoul(v);
-      else if (flag == "--features") a.features = std::stoul(v);
-      else if (flag == "--clusters") a.clusters = std::stoul(v);
-      else if (flag == "--threads") a.threads = std::stoul(v);
-      else if (flag == "--seed") a.seed = std::stoull(v);
-      else if (flag == "--std") a.std_dev = std::stod(v);
-      else if (flag == "--out") a.out = v;
-      else usage(("unknown flag " + flag).c_str());
+      if (flag == "--samples")
+        a.samples = std::stoul(v);
+      else if (flag == "--features")
+        a.features = std::stoul(v);
+      else if (flag == "--clusters")
+        a.clusters = std::stoul(v);
+      else if (flag == "--threads")
+        a.threads = std::stoul(v);
+      else if (flag == "--seed")
+        a.seed = std::stoull(v);
+      else if (flag == "--std")
+        a.std_dev = std::stod(v);
+      else if (flag == "--out")
+        a.out = v;
+      else
+        usage(("unknown flag " + flag).c_str());
     } catch (const std::logic_error&) {
       usage(("bad value for " + flag + ": " + v).c_str());
     }

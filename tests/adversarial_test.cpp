@@ -2,10 +2,9 @@
 // near the ends of the floating-point range. Each fit must give the reference answer (or the
 // documented error), finite centroids and an inertia that never rises.
 
-#include <kmeans/kmeans_model.hpp>
-
 #include <cmath>
 #include <cstddef>
+#include <kmeans/kmeans_model.hpp>
 #include <limits>
 #include <string>
 #include <vector>
@@ -56,7 +55,7 @@ TEMPLATE_TEST_CASE("all rows identical: k centroids on the row, inertia zero", "
 TEMPLATE_TEST_CASE("one huge outlier gets a cluster of its own", "[adversarial]", float, double) {
   using T = TestType;
   auto data = blobs<T>(2000, 6, 4, 1.0, 3);
-  for (std::size_t j = 0; j < 6; ++j) data.buffer[1234 * 6 + j] = T(1e7);
+  for (std::size_t j = 0; j < 6; ++j) data.buffer[std::size_t{1234} * 6 + j] = T(1e7);
   const auto km = fit_watched<T>(options(5), data.view());
   const auto own = km.labels()[1234];
   std::size_t members = 0;

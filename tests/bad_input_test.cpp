@@ -1,8 +1,7 @@
 // Every bad input gets std::invalid_argument (or std::logic_error for use before fit) with a
 // message naming the argument, and a failed fit leaves a fitted model exactly as it was.
-#include <kmeans/kmeans_model.hpp>
-
 #include <cmath>
+#include <kmeans/kmeans_model.hpp>
 #include <limits>
 #include <string>
 #include <vector>
@@ -72,7 +71,8 @@ TEST_CASE("bad options throw at construction", "[kmeans][errors]") {
   CHECK_THROWS_AS(KMeans<float>(with([](Options& o) { o.algorithm = kmeans::Algorithm::elkan; })),
                   std::invalid_argument);
   CHECK(contains(message_of([&] { KMeans<double>(with([](Options& o) { o.max_iter = 0; })); }), "max_iter"));
-  CHECK(contains(message_of([&] { KMeans<double>(with([](Options& o) { o.tol = -2; })); }), "tol must be >= 0, got -2"));
+  CHECK(
+      contains(message_of([&] { KMeans<double>(with([](Options& o) { o.tol = -2; })); }), "tol must be >= 0, got -2"));
   CHECK(contains(message_of([&] { KMeans<double>(with([](Options& o) { o.n_init = 0; })); }), "n_init"));
   CHECK(contains(message_of([&] { KMeans<double>(with([](Options& o) { o.n_clusters = 0; })); }), "n_clusters"));
 }
@@ -112,8 +112,8 @@ TEMPLATE_TEST_CASE("a fit with bad input throws and changes nothing", "[kmeans][
     CHECK(contains(message_of([&] { km.fit(Matrix<const T>(good.buffer.data(), 2, 4)); }), "n_clusters (3)"));
     unchanged();
   }
-  for (const T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
-                      -std::numeric_limits<T>::infinity()}) {
+  for (const T bad :
+       {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()}) {
     SECTION("a non-finite value in X") {
       auto data = good;
       data.buffer[123 * 4 + 2] = bad;

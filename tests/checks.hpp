@@ -4,14 +4,22 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <kmeans/kmeans_model.hpp>
 #include <memory>
 #include <type_traits>
 #include <vector>
 
-#include <kmeans/kmeans_model.hpp>
-
 #include "catch.hpp"
 #include "reference.hpp"
+
+/// The bits of a double, for tests of bit-identical results.
+inline std::uint64_t bits(double x) {
+  std::uint64_t b = 0;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
 
 template <class T>
 constexpr double rel_tol() {
@@ -36,8 +44,7 @@ void check_labels_and_inertia(const kmeans::KMeans<T>& km, kmeans::Matrix<const 
     REQUIRE(labels[i] >= 0);
     REQUIRE(static_cast<std::size_t>(labels[i]) < C.rows);
     if (a.near_tie(i, 1e-9)) {
-      CHECK(ref::sqdist(Xd.row(i), C.row(static_cast<std::size_t>(labels[i])), Xd.cols) <=
-            a.best[i] * (1 + 1e-9));
+      CHECK(ref::sqdist(Xd.row(i), C.row(static_cast<std::size_t>(labels[i])), Xd.cols) <= a.best[i] * (1 + 1e-9));
     } else {
       CHECK(labels[i] == a.labels[i]);
     }

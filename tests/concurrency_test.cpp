@@ -13,6 +13,7 @@
 #endif
 
 #include "catch.hpp"
+#include "checks.hpp"
 #include "test_data.hpp"
 
 using kmeans::KMeans;
@@ -41,7 +42,7 @@ Result fit(const Owned<double>& data, std::size_t n_threads, std::uint64_t seed)
 bool same_bits(const Result& a, const Result& b) {
   return a.centroids.size() == b.centroids.size() &&
          std::memcmp(a.centroids.data(), b.centroids.data(), a.centroids.size() * sizeof(double)) == 0 &&
-         a.labels == b.labels && std::memcmp(&a.inertia, &b.inertia, sizeof(double)) == 0 && a.n_iter == b.n_iter;
+         a.labels == b.labels && bits(a.inertia) == bits(b.inertia) && a.n_iter == b.n_iter;
 }
 
 #if defined(__linux__)

@@ -1,15 +1,14 @@
-#include <kmeans/datasets.hpp>
-
 #include <cmath>
+#include <kmeans/datasets.hpp>
 #include <vector>
 
 #include "catch.hpp"
 
 TEST_CASE("make_blobs is seeded, balanced and centred on its centres", "[datasets]") {
   const auto b = kmeans::make_blobs<double>(10001, 3, 4, 0.5, 9);
-  REQUIRE(b.data.size() == 10001 * 3);
+  REQUIRE(b.data.size() == std::size_t{10001} * 3);
   REQUIRE(b.labels.size() == 10001);
-  REQUIRE(b.centers.size() == 4 * 3);
+  REQUIRE(b.centers.size() == std::size_t{4} * 3);
   std::vector<std::size_t> count(4);
   std::vector<double> mean(12), var(12);
   for (std::size_t i = 0; i < 10001; ++i) {

@@ -1,5 +1,4 @@
 #include <kmeans/init.hpp>
-
 #include <set>
 #include <vector>
 
@@ -24,8 +23,8 @@ long row_of(const Owned<T>& X, const std::vector<T>& centers, std::size_t c) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("initial centroids are distinct rows of X, the same for a seed on any thread count", "[init]",
-                   float, double) {
+TEMPLATE_TEST_CASE("initial centroids are distinct rows of X, the same for a seed on any thread count", "[init]", float,
+                   double) {
   using T = TestType;
   const auto X = blobs<T>(3000, 13, 8, 2.0, 3, 2);
   for (const auto init : {kmeans::Init::kmeans_plus_plus, kmeans::Init::random}) {

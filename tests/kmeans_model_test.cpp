@@ -1,9 +1,8 @@
-#include <kmeans/kmeans_model.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <kmeans/kmeans_model.hpp>
 #include <limits>
 #include <set>
 #include <thread>
@@ -28,9 +27,18 @@ struct Shape {
 
 TEMPLATE_TEST_CASE("fit matches the brute-force reference on many shapes", "[kmeans][reference]", float, double) {
   using T = TestType;
-  const Shape shapes[] = {{200, 1, 3, 0},  {300, 2, 4, 1},   {257, 3, 5, 0},  {500, 7, 8, 2},
-                          {1000, 17, 6, 0}, {600, 33, 10, 5}, {513, 64, 16, 0}, {100, 100, 1, 3},
-                          {40, 5, 40, 0},  {777, 129, 7, 1}, {90, 250, 9, 0},  {2000, 12, 50, 4},
+  const Shape shapes[] = {{200, 1, 3, 0},
+                          {300, 2, 4, 1},
+                          {257, 3, 5, 0},
+                          {500, 7, 8, 2},
+                          {1000, 17, 6, 0},
+                          {600, 33, 10, 5},
+                          {513, 64, 16, 0},
+                          {100, 100, 1, 3},
+                          {40, 5, 40, 0},
+                          {777, 129, 7, 1},
+                          {90, 250, 9, 0},
+                          {2000, 12, 50, 4},
                           // k x d x 8 bytes above 256 KiB: block sums grouped by cluster
                           {700, 520, 64, 1}};
   std::uint64_t seed = 1;
@@ -61,8 +69,8 @@ TEMPLATE_TEST_CASE("fit matches the brute-force reference on many shapes", "[kme
   }
 }
 
-TEMPLATE_TEST_CASE("one Lloyd step from given centroids equals the reference step", "[kmeans][reference]",
-                   float, double) {
+TEMPLATE_TEST_CASE("one Lloyd step from given centroids equals the reference step", "[kmeans][reference]", float,
+                   double) {
   using T = TestType;
   for (const Shape s : {Shape{1000, 10, 7, 0}, Shape{333, 31, 12, 3}, Shape{64, 1, 4, 0}}) {
     CAPTURE(s.n, s.d, s.k);
@@ -141,8 +149,7 @@ TEMPLATE_TEST_CASE("results are bit-identical for any thread count", "[kmeans][d
     for (const auto& b : fits) {
       CHECK(b.labels() == a.labels());
       CHECK(b.n_iter() == a.n_iter());
-      const double ia = a.inertia(), ib = b.inertia();
-      CHECK(std::memcmp(&ia, &ib, sizeof(double)) == 0);  // not approximately: equal bits
+      CHECK(bits(a.inertia()) == bits(b.inertia()));  // not approximately: equal bits
       const auto ca = a.centroids(), cb = b.centroids();
       CHECK(std::memcmp(ca.data(), cb.data(), ca.rows() * ca.cols() * sizeof(T)) == 0);
     }
@@ -326,7 +333,7 @@ TEST_CASE("an empty cluster moves to the row farthest from its centroid", "[kmea
 
   // And to the same centroids the reference gets by doing the same thing by hand.
   const auto blob = blobs<double>(400, 9, 3, 1.0, 31);
-  std::vector<double> far_start(4 * 9, 1e6);
+  std::vector<double> far_start(std::size_t{4} * 9, 1e6);
   const ref::Dense Xd = ref::to_dense(blob.view());
   for (std::size_t j = 0; j < 9; ++j) far_start[j] = Xd.row(0)[j];  // centroid 0: row 0; 1..3 unreachable
   Options o4;
@@ -343,11 +350,12 @@ TEST_CASE("an empty cluster moves to the row farthest from its centroid", "[kmea
   for (std::int32_t e = 1; e <= 3; ++e) labels[far[static_cast<std::size_t>(e - 1)].second] = e;
   const ref::Dense expected = ref::means(Xd, labels, ref::to_dense(Matrix<const double>(far_start.data(), 4, 9)));
   const ref::Dense got = ref::to_dense(km4.centroids());
-  for (std::size_t i = 0; i < got.v.size(); ++i) CHECK(std::abs(got.v[i] - expected.v[i]) <= 1e-12 * (1 + std::abs(expected.v[i])));
+  for (std::size_t i = 0; i < got.v.size(); ++i)
+    CHECK(std::abs(got.v[i] - expected.v[i]) <= 1e-12 * (1 + std::abs(expected.v[i])));
 }
 
-TEMPLATE_TEST_CASE("fewer distinct rows than clusters still gives k finite centroids", "[kmeans][degenerate]",
-                   float, double) {
+TEMPLATE_TEST_CASE("fewer distinct rows than clusters still gives k finite centroids", "[kmeans][degenerate]", float,
+                   double) {
   using T = TestType;
   std::vector<std::vector<T>> rows;
   for (int rep = 0; rep < 10; ++rep)
@@ -408,6 +416,7 @@ TEST_CASE("predict may be called from several threads at once", "[kmeans][concur
   km.fit(data.view());
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int rep = 0; rep < 3; ++rep)

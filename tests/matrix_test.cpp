@@ -1,5 +1,4 @@
 #include <kmeans/matrix.hpp>
-
 #include <type_traits>
 #include <vector>
 
@@ -8,7 +7,7 @@
 using kmeans::Matrix;
 
 TEST_CASE("Matrix views vectors, raw buffers and sub-blocks without copying", "[matrix]") {
-  std::vector<int> v(6 * 5);
+  std::vector<int> v(std::size_t{6} * 5);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int>(i);
   const Matrix<int> whole(v.data(), 6, 5);
   CHECK(whole.rows() == 6);
@@ -18,7 +17,7 @@ TEST_CASE("Matrix views vectors, raw buffers and sub-blocks without copying", "[
   CHECK(whole.row(4) == v.data() + 20);
 
   // Rows 1..3, columns 2..4 of the 6 x 5 array: a strided sub-block.
-  const Matrix<int> sub(v.data() + 1 * 5 + 2, 3, 3, 5);
+  const Matrix<int> sub(v.data() + 7, 3, 3, 5);
   CHECK(sub(0, 0) == 7);
   CHECK(sub(2, 2) == 19);
   sub(1, 1) = -1;  // writes through to the original

@@ -5,12 +5,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <kmeans/matrix.hpp>
 #include <limits>
 #include <map>
 #include <utility>
 #include <vector>
-
-#include <kmeans/matrix.hpp>
 
 namespace ref {
 

@@ -4,11 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
-#include <vector>
-
 #include <kmeans/datasets.hpp>
 #include <kmeans/matrix.hpp>
+#include <limits>
+#include <vector>
 
 template <class T>
 struct Owned {

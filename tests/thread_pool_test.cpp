@@ -1,7 +1,6 @@
+#include <atomic>
 #include <kmeans/detail/blocks.hpp>
 #include <kmeans/detail/thread_pool.hpp>
-
-#include <atomic>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -24,9 +23,11 @@ TEST_CASE("the pool runs every task exactly once, on any size", "[pool]") {
 
 TEST_CASE("a task's exception reaches the caller and the pool keeps working", "[pool]") {
   ThreadPool pool(4);
-  CHECK_THROWS_AS(pool.run(100, [](std::size_t t) {
-    if (t == 37) throw std::runtime_error("task 37");
-  }), std::runtime_error);
+  CHECK_THROWS_AS(pool.run(100,
+                           [](std::size_t t) {
+                             if (t == 37) throw std::runtime_error("task 37");
+                           }),
+                  std::runtime_error);
   std::atomic<std::size_t> sum{0};
   pool.run(100, [&](std::size_t t) { sum += t; });
   CHECK(sum == 4950);
@@ -36,12 +37,13 @@ TEST_CASE("concurrent callers of one pool all finish", "[pool]") {
   ThreadPool pool(3);
   std::atomic<std::size_t> total{0};
   std::vector<std::thread> callers;
+  callers.reserve(6);
   for (int c = 0; c < 6; ++c)
     callers.emplace_back([&] {
       for (int rep = 0; rep < 50; ++rep) pool.run(64, [&](std::size_t) { ++total; });
     });
   for (auto& t : callers) t.join();
-  CHECK(total == 6 * 50 * 64);
+  CHECK(total == std::size_t{6} * 50 * 64);
 }
 
 TEST_CASE("ordered block merges see blocks in ascending order", "[pool]") {

@@ -32,9 +32,8 @@ struct Blobs {
 /// rows spread evenly over the centres (the first n_samples % n_centers get one more) and
 /// shuffled. The same seed gives the same data on every platform.
 template <class T = double>
-Blobs<T> make_blobs(std::size_t n_samples, std::size_t n_features, std::size_t n_centers,
-                    double cluster_std = 1.0, std::uint64_t seed = 0, double center_min = -10.0,
-                    double center_max = 10.0) {
+Blobs<T> make_blobs(std::size_t n_samples, std::size_t n_features, std::size_t n_centers, double cluster_std = 1.0,
+                    std::uint64_t seed = 0, double center_min = -10.0, double center_max = 10.0) {
   static_assert(std::is_floating_point_v<T>, "make_blobs<T> needs a floating-point T");
   if (n_centers == 0 || n_features == 0)
     detail::throw_invalid_argument("make_blobs needs n_centers and n_features >= 1, got ", n_centers, " and ",

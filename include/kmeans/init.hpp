@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "detail/blocks.hpp"
-#include "detail/error.hpp"
 #include "detail/distance.hpp"
+#include "detail/error.hpp"
 #include "detail/random.hpp"
 #include "detail/stats.hpp"
 #include "matrix.hpp"
@@ -50,7 +50,9 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials);
   std::vector<const T*> candidate(trials);
 
-  const auto take = [&](std::size_t c, const T* row) { std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d)); };
+  const auto take = [&](std::size_t c, const T* row) {
+    std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
+  };
   // closest = min(closest, |x - row|^2) (or just the distance on the first centre).
   const auto absorb = [&](const T* row, bool first) {
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
@@ -72,8 +74,8 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   double pot = absorb(first, true);
   for (std::size_t c = 1; c < k; ++c) {
     for (std::size_t t = 0; t < trials; ++t) {
-      const std::size_t row = pot > 0 ? sample_row(closest, block_pot, rng.uniform() * pot)
-                                      : static_cast<std::size_t>(rng.below(n));
+      const std::size_t row =
+          pot > 0 ? sample_row(closest, block_pot, rng.uniform() * pot) : static_cast<std::size_t>(rng.below(n));
       candidate[t] = X.row(row);
     }
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
@@ -81,7 +83,8 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       // memory); the block's rows stay in cache across candidates.
       for (std::size_t t = 0; t < trials; ++t) {
         double pot = 0.0;
-        for (std::size_t i = begin; i < end; ++i) pot += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
+        for (std::size_t i = begin; i < end; ++i)
+          pot += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
         trial_pot[b * trials + t] = pot;
       }
     });
@@ -135,8 +138,7 @@ std::vector<T> initial_centroids(Matrix<const T> X, const Options& options) {
   if (X.rows() == 0 || X.cols() == 0)
     detail::throw_invalid_argument("X must have rows and columns, got ", X.rows(), " x ", X.cols());
   if (options.n_clusters == 0 || options.n_clusters > X.rows())
-    detail::throw_invalid_argument("n_clusters (", options.n_clusters, ") must be in [1, rows of X = ",
-                                   X.rows(), "]");
+    detail::throw_invalid_argument("n_clusters (", options.n_clusters, ") must be in [1, rows of X = ", X.rows(), "]");
   detail::ThreadPool pool(options.n_threads == 0 ? detail::hardware_threads() : options.n_threads);
   detail::require_usable(pool, X, "X", X.rows());
   detail::Rng rng(detail::derive_seed(options.seed, 0));

@@ -28,8 +28,7 @@ namespace kmeans {
 /// methods may be called from several threads at once.
 template <class T>
 class KMeans {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "KMeans<T> needs T = float or double");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "KMeans<T> needs T = float or double");
 
  public:
   /// Throws std::invalid_argument for options no fit could use.
@@ -67,8 +66,7 @@ class KMeans {
   std::vector<std::int32_t> predict(Matrix<const T> X) const {
     require_fitted("predict");
     if (X.cols() != fitted_.d)
-      detail::throw_invalid_argument("predict: X has ", X.cols(), " columns, the model was fitted on ",
-                                     fitted_.d);
+      detail::throw_invalid_argument("predict: X has ", X.cols(), " columns, the model was fitted on ", fitted_.d);
     std::vector<std::int32_t> labels(X.rows());
     if (X.rows() == 0) return labels;
     detail::require_usable(*pool_, X, "X", X.rows());
@@ -138,8 +136,8 @@ class KMeans {
     if (k > X.rows())
       detail::throw_invalid_argument("n_clusters (", k, ") is larger than the number of rows of X (", X.rows(), ")");
     if (given && (given->rows() != k || given->cols() != X.cols()))
-      detail::throw_invalid_argument("initial centroids are ", given->rows(), " x ", given->cols(), ", expected ",
-                                     k, " x ", X.cols(), " (n_clusters x columns of X)");
+      detail::throw_invalid_argument("initial centroids are ", given->rows(), " x ", given->cols(), ", expected ", k,
+                                     " x ", X.cols(), " (n_clusters x columns of X)");
     detail::ThreadPool& workers = pool();
     detail::require_usable(workers, X, "X", X.rows());
     if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
@@ -185,8 +183,8 @@ class KMeans {
 
   Options options_;
   Fitted fitted_;
-  std::unique_ptr<detail::ThreadPool> pool_;              // created by the first fit, reused after
-  std::unique_ptr<detail::LloydBuffers<T>> buffers_;      // likewise; never copied
+  std::unique_ptr<detail::ThreadPool> pool_;          // created by the first fit, reused after
+  std::unique_ptr<detail::LloydBuffers<T>> buffers_;  // likewise; never copied
 };
 
 }  // namespace kmeans

@@ -11,8 +11,7 @@ namespace kmeans {
 /// elements apart. T may be const; Matrix<T> converts to Matrix<const T>.
 template <class T>
 class Matrix {
-  static_assert(std::is_arithmetic_v<std::remove_const_t<T>>,
-                "Matrix<T> needs an arithmetic element type");
+  static_assert(std::is_arithmetic_v<std::remove_const_t<T>>, "Matrix<T> needs an arithmetic element type");
 
  public:
   using element_type = T;
@@ -28,10 +27,8 @@ class Matrix {
   /// stride < cols, or if data is null while rows > 0.
   Matrix(T* data, std::size_t rows, std::size_t cols, std::size_t stride)
       : data_(data), rows_(rows), cols_(cols), stride_(stride) {
-    if (stride < cols)
-      detail::throw_invalid_argument("Matrix stride (", stride, ") is smaller than cols (", cols, ")");
-    if (data == nullptr && rows > 0)
-      detail::throw_invalid_argument("Matrix data is null but rows is ", rows);
+    if (stride < cols) detail::throw_invalid_argument("Matrix stride (", stride, ") is smaller than cols (", cols, ")");
+    if (data == nullptr && rows > 0) detail::throw_invalid_argument("Matrix data is null but rows is ", rows);
   }
 
   /// Matrix<T> -> Matrix<const T>.

@@ -1,6 +1,5 @@
-#include <kmeans/kmeans.hpp>
-
 #include <cstdio>
+#include <kmeans/kmeans.hpp>
 
 int main() {
   const auto blobs = kmeans::make_blobs<float>(1000, 8, 4, 0.5, 7);

@@ -15,9 +15,7 @@ namespace kmeans::detail {
 /// small enough to balance 2 to 64 threads on a few thousand rows.
 inline constexpr std::size_t block_rows = 256;
 
-inline std::size_t block_count(std::size_t n_rows) noexcept {
-  return (n_rows + block_rows - 1) / block_rows;
-}
+inline std::size_t block_count(std::size_t n_rows) noexcept { return (n_rows + block_rows - 1) / block_rows; }
 
 /// How many block slots to keep live at once: two per thread, more (up to 8 per thread)
 /// while they fit in `budget_bytes`, so the pool is woken a few times per pass, not once
@@ -48,8 +46,7 @@ void for_block_waves(ThreadPool& pool, std::size_t n_rows, std::vector<Slot>& sl
 
 /// As for_block_waves, merging each slot on the calling thread: merge(slot, b) in ascending b.
 template <class Slot, class Map, class Merge>
-void for_blocks_ordered(ThreadPool& pool, std::size_t n_rows, std::vector<Slot>& slots, Map&& map,
-                        Merge&& merge) {
+void for_blocks_ordered(ThreadPool& pool, std::size_t n_rows, std::vector<Slot>& slots, Map&& map, Merge&& merge) {
   std::size_t next = 0;
   for_block_waves(pool, n_rows, slots, map, [&](std::size_t n) {
     for (std::size_t t = 0; t < n; ++t) merge(slots[t], next++);
@@ -60,9 +57,7 @@ void for_blocks_ordered(ThreadPool& pool, std::size_t n_rows, std::vector<Slot>&
 /// disjoint and need no merge.
 template <class F>
 void for_blocks(ThreadPool& pool, std::size_t n_rows, F&& f) {
-  pool.run(block_count(n_rows), [&](std::size_t b) {
-    f(b, b * block_rows, std::min(n_rows, (b + 1) * block_rows));
-  });
+  pool.run(block_count(n_rows), [&](std::size_t b) { f(b, b * block_rows, std::min(n_rows, (b + 1) * block_rows)); });
 }
 
 }  // namespace kmeans::detail

@@ -133,8 +133,8 @@ struct LaneBest {
 
 /// Scores the P panels of group g for R rows and folds them into the rows' LaneBest.
 template <std::size_t R, std::size_t P, class T>
-inline void scan_group(const T* const* x, const PackedCentroids<T>& pc,
-                       const typename PackedCentroids<T>::Group& g, LaneBest<T>* lanes) noexcept {
+inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const typename PackedCentroids<T>::Group& g,
+                       LaneBest<T>* lanes) noexcept {
   using B = batch<T>;
   constexpr std::size_t W = B::size;
   const std::size_t d = pc.d();
@@ -154,8 +154,7 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc,
   for (std::size_t p = 0; p < P; ++p) {
     const std::size_t panel = g.first_panel + p;
     const B norms = B::load_aligned(pc.norms(panel));
-    for (std::size_t r = 0; r < R; ++r)
-      lanes[r].offer(xsimd::fma(acc[r][p], minus_two, norms), static_cast<T>(panel));
+    for (std::size_t r = 0; r < R; ++r) lanes[r].offer(xsimd::fma(acc[r][p], minus_two, norms), static_cast<T>(panel));
   }
 }
 
@@ -189,8 +188,7 @@ inline T lane_min(T (&v)[W]) noexcept {
 /// For every row i in [begin, end) of X, calls on_row(i, label) with the index of its nearest
 /// centroid (lowest index on exact ties), in ascending i.
 template <class T, class OnRow>
-void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const PackedCentroids<T>& pc,
-                 OnRow&& on_row) {
+void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const PackedCentroids<T>& pc, OnRow&& on_row) {
   constexpr std::size_t W = simd_width<T>;
   constexpr std::size_t R = tile_rows;
   const std::size_t d = pc.d();

@@ -61,8 +61,14 @@ template <class T>
 class Lloyd {
  public:
   Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers)
-      : pool_(pool), X_(X), k_(k), d_(X.cols()), slots_(buffers.slots),
-        sums_(buffers.sums), counts_(buffers.counts), packed_(buffers.packed) {
+      : pool_(pool),
+        X_(X),
+        k_(k),
+        d_(X.cols()),
+        slots_(buffers.slots),
+        sums_(buffers.sums),
+        counts_(buffers.counts),
+        packed_(buffers.packed) {
     buffers.reserve(slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8), k, d_);
   }
 
@@ -204,9 +210,8 @@ class Lloyd {
     relocate_empty_clusters(centroids, labels);
     for (std::size_t c = 0; c < k_; ++c) {
       for (std::size_t j = 0; j < d_; ++j) {
-        next[c * d_ + j] = counts_[c] > 0
-                               ? static_cast<T>(sums_[c * d_ + j] / static_cast<double>(counts_[c]))
-                               : centroids[c * d_ + j];
+        next[c * d_ + j] = counts_[c] > 0 ? static_cast<T>(sums_[c * d_ + j] / static_cast<double>(counts_[c]))
+                                          : centroids[c * d_ + j];
       }
     }
   }

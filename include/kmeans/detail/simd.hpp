@@ -2,7 +2,6 @@
 // What the kernel needs to know of the instruction set xsimd chose at compile time.
 
 #include <cstddef>
-
 #include <xsimd/xsimd.hpp>
 
 namespace kmeans::detail {

@@ -10,8 +10,8 @@
 
 #include "../matrix.hpp"
 #include "blocks.hpp"
-#include "error.hpp"
 #include "distance.hpp"
+#include "error.hpp"
 
 namespace kmeans::detail {
 

@@ -161,7 +161,7 @@ class ThreadPool {
   std::size_t size_;
   std::vector<std::thread> workers_;
   std::mutex submit_;  // one run() at a time; a second caller runs inline
-  std::mutex mutex_;  // guards the job and error_; the atomics are read without it
+  std::mutex mutex_;   // guards the job and error_; the atomics are read without it
   std::condition_variable wake_;
   std::condition_variable done_;
   std::atomic<std::size_t> generation_{0};
