@@ -4,9 +4,12 @@
 //   bench_kmeans --benchmark_filter=clusters/double --benchmark_format=json
 //
 // Counters: ms_per_iter, and GFLOP/s counting the distance work as 2 n k d per iteration.
+// Also: the assignment kernel alone (assign/*), end-to-end fits (fit/*), and float data at
+// the ends of its range (range/float: subnormal and near-overflow values).
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <kmeans/detail/kernel.hpp>
 #include <kmeans/kmeans.hpp>
 #include <map>
@@ -107,6 +110,30 @@ void fit_end_to_end(benchmark::State& state) {
   state.counters["n_iter"] = static_cast<double>(iters) / static_cast<double>(state.iterations());
 }
 
+/// Lloyd iterations on float data scaled by 10^e (the fourth argument): e = 0 is ordinary
+/// data, e = -41 makes most values subnormal (scores underflow: every row takes the exact
+/// double path), e = 37 brings squared distances past FLT_MAX (the same path, for overflow).
+void float_range(benchmark::State& state) {
+  const auto scale = std::pow(10.0, static_cast<double>(state.range(3)));
+  const Problem<double>& base = problem<double>(state);
+  Problem<float> p{{}, {}, base.n, base.d, base.k};
+  for (const double v : base.data) p.data.push_back(static_cast<float>(v * scale));
+  for (const double v : base.start) p.start.push_back(static_cast<float>(v * scale));
+  kmeans::Options o;
+  o.n_clusters = p.k;
+  o.max_iter = iterations;
+  o.run_till_max_iter = true;
+  kmeans::KMeans<float> model(o);
+  model.fit(p.X(), p.C());
+  for (auto _ : state) {
+    model.fit(p.X(), p.C());
+    benchmark::DoNotOptimize(model.inertia());
+  }
+  const double iters = static_cast<double>(state.iterations() * iterations);
+  state.counters["ms_per_iter"] =
+      benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 /// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound.
 void assign_shapes(benchmark::internal::Benchmark* b) {
   for (const auto& args :
@@ -161,6 +188,17 @@ BENCHMARK_TEMPLATE(fit_end_to_end, float)
     ->Name("fit/float")
     ->ArgNames({"n", "d", "k"})
     ->Args({3000, 100, 5})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK(float_range)
+    ->Name("range/float")
+    ->ArgNames({"n", "d", "k", "exp10"})
+    ->Args({20000, 16, 10, 0})
+    ->Args({20000, 16, 10, -41})
+    ->Args({20000, 16, 10, 37})
+    ->Args({20000, 200, 80, 0})
+    ->Args({20000, 200, 80, -41})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
