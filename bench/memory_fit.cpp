@@ -73,7 +73,11 @@ int main(int argc, char** argv) {
   std::printf("labels (n x int32) %9.1f MiB\n", labels_mib);
   std::printf("resident before fit %8.1f MiB\n", before);
   std::printf("peak resident       %8.1f MiB\n", peak_mib());
-  std::printf("fit's peak beyond the data: %.1f MiB = labels + %.1f MiB\n", peak_mib() - before,
-              peak_mib() - before - labels_mib);
+  const double beyond = peak_mib() - before;
+  const double plus_plus_mib = static_cast<double>(n * sizeof(double)) / (1 << 20);
+  std::printf("fit's peak beyond the data: %.1f MiB = %.2f bytes per row\n", beyond,
+              beyond * (1 << 20) / static_cast<double>(n));
+  std::printf("  (labels take %.1f MiB; k-means++ holds one double per row, %.1f MiB, while it runs)\n", labels_mib,
+              plus_plus_mib);
   return 0;
 }
