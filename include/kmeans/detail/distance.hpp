@@ -45,20 +45,28 @@ inline double squared_norm(const T* x, std::size_t d) noexcept {
   });
 }
 
-/// The nearest of k centroids by direct double distances; the lowest index wins ties.
+/// The nearest of k centroids by direct double distances (the lowest index wins ties), with
+/// the squared distances to it and to the second nearest (infinity when k = 1).
+struct Nearest {
+  std::int32_t label = 0;
+  double best = std::numeric_limits<double>::infinity();
+  double second = std::numeric_limits<double>::infinity();
+};
+
 template <class T>
-inline std::int32_t nearest_exact(const T* x, const T* centroids, std::size_t k, std::size_t d,
-                                  std::size_t ld) noexcept {
-  std::int32_t best = 0;
-  double best_distance = std::numeric_limits<double>::infinity();
+inline Nearest nearest_exact(const T* x, const T* centroids, std::size_t k, std::size_t d, std::size_t ld) noexcept {
+  Nearest n;
   for (std::size_t c = 0; c < k; ++c) {
     const double distance = squared_distance(x, centroids + c * ld, d);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = static_cast<std::int32_t>(c);
+    if (distance < n.best) {
+      n.second = n.best;
+      n.best = distance;
+      n.label = static_cast<std::int32_t>(c);
+    } else if (distance < n.second) {
+      n.second = distance;
     }
   }
-  return best;
+  return n;
 }
 
 }  // namespace kmeans::detail

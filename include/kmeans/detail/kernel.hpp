@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../matrix.hpp"
@@ -185,10 +186,14 @@ inline T lane_min(T (&v)[W]) noexcept {
   return m[0];
 }
 
-/// For every row i in [begin, end) of X, calls on_row(i, label) with the index of its nearest
-/// centroid (lowest index on exact ties), in ascending i.
-template <class T, class OnRow>
-void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const PackedCentroids<T>& pc, OnRow&& on_row) {
+/// The kernel over `count` rows of X, the t-th being row_at(t). For each, in order, calls
+/// on_row(i, label) or, if on_row takes a third argument, on_row(i, label, second): second is
+/// a lower bound on the squared distance to the second-nearest centroid (exact up to double
+/// rounding; infinity when k = 1), for the bounded algorithms.
+template <class T, class RowAt, class OnRow>
+void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const PackedCentroids<T>& pc,
+                    OnRow&& on_row) {
+  constexpr bool wants_second = std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double>;
   constexpr std::size_t W = simd_width<T>;
   constexpr std::size_t R = tile_rows;
   const std::size_t d = pc.d();
@@ -199,12 +204,16 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
   const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
 
   alignas(64) T best[W], second[W], panel[W];
-  for (std::size_t i = begin; i < end; i += R) {
-    const std::size_t rows = std::min(R, end - i);
+  for (std::size_t t = 0; t < count; t += R) {
+    const std::size_t rows = std::min(R, count - t);
     // A short last tile repeats its last row: rows never interact, so the extra work is
     // thrown away and changes nothing.
+    std::size_t index[R];
     const T* x[R];
-    for (std::size_t r = 0; r < R; ++r) x[r] = X.row(i + std::min(r, rows - 1));
+    for (std::size_t r = 0; r < R; ++r) {
+      index[r] = row_at(t + std::min(r, rows - 1));
+      x[r] = X.row(index[r]);
+    }
     LaneBest<T> lanes[R];
     scan_all_groups<R>(x, pc, lanes);
     for (std::size_t r = 0; r < rows; ++r) {
@@ -221,16 +230,36 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
       assert(label != SIZE_MAX);  // best is never NaN: NaN scores are never taken
       best[label % W] = second[label % W];
       const T runner_up = lane_min(best);
+      double second_distance = std::numeric_limits<double>::infinity();
       if (pc.k() > 1) {
-        const double reach = std::sqrt(squared_norm(x[r], d)) + pc.max_norm();
+        const double norm2 = squared_norm(x[r], d);
+        const double reach = std::sqrt(norm2) + pc.max_norm();
         const double bound = error_factor * reach * reach + error_floor;
         const double gap = static_cast<double>(runner_up) - static_cast<double>(top);
-        if (!(gap > 2.0 * bound) || !(reach * reach < overflow))
-          label = static_cast<std::size_t>(nearest_exact(x[r], pc.plain(), pc.k(), d, d));
+        if (!(gap > 2.0 * bound) || !(reach * reach < overflow)) {
+          const Nearest exact = nearest_exact(x[r], pc.plain(), pc.k(), d, d);
+          label = static_cast<std::size_t>(exact.label);
+          second_distance = exact.second;
+        } else if constexpr (wants_second) {
+          // Every true score is within `bound` of its computed one, distance^2 = score + ||x||^2,
+          // and a second `bound` covers the rounding of ||x||^2 (bound exceeds its error).
+          second_distance = std::max(0.0, static_cast<double>(runner_up) - 2.0 * bound + norm2);
+        }
       }
-      on_row(i + r, static_cast<std::int32_t>(label));
+      if constexpr (wants_second)
+        on_row(index[r], static_cast<std::int32_t>(label), second_distance);
+      else
+        on_row(index[r], static_cast<std::int32_t>(label));
     }
   }
+}
+
+/// For every row i in [begin, end) of X, calls on_row(i, label) with the index of its nearest
+/// centroid (lowest index on exact ties), in ascending i.
+template <class T, class OnRow>
+void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const PackedCentroids<T>& pc, OnRow&& on_row) {
+  assign_rows_at(
+      X, end - begin, [begin](std::size_t t) { return begin + t; }, pc, on_row);
 }
 
 }  // namespace kmeans::detail
