@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <kmeans/kmeans.hpp>
 #include <random>
@@ -36,7 +37,7 @@ double peak_mib() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20'000'000;
   const std::size_t d = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 16;
   const std::size_t k = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 16;
@@ -80,4 +81,13 @@ int main(int argc, char** argv) {
   std::printf("  (labels take %.1f MiB; k-means++ holds one double per row, %.1f MiB, while it runs)\n", labels_mib,
               plus_plus_mib);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "memory_fit: %s\n", e.what());
+    return 1;
+  }
 }

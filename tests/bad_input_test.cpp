@@ -68,7 +68,9 @@ TEST_CASE("bad options throw at construction", "[kmeans][errors]") {
   CHECK_THROWS_AS(KMeans<double>(with([](Options& o) { o.n_init = 0; })), std::invalid_argument);
   CHECK_THROWS_AS(KMeans<double>(with([](Options& o) { o.tol = -1e-3; })), std::invalid_argument);
   CHECK_THROWS_AS(KMeans<double>(with([](Options& o) { o.tol = std::nan(""); })), std::invalid_argument);
-  CHECK_THROWS_AS(KMeans<float>(with([](Options& o) { o.algorithm = kmeans::Algorithm::elkan; })),
+  CHECK_THROWS_AS(KMeans<float>(with([](Options& o) { o.algorithm = static_cast<kmeans::Algorithm>(17); })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(KMeans<float>(with([](Options& o) { o.init = static_cast<kmeans::Init>(-1); })),
                   std::invalid_argument);
   CHECK(contains(message_of([&] { KMeans<double>(with([](Options& o) { o.max_iter = 0; })); }), "max_iter"));
   CHECK(

@@ -94,6 +94,12 @@ class KMeans {
   std::size_t n_iter() const noexcept { return fitted_.n_iter; }
   /// @brief Whether the winning restart stopped on labels or tol (not max_iter or callback).
   bool converged() const noexcept { return fitted_.converged; }
+  /// @brief The algorithm the last fit ran: options().algorithm, with automatic resolved and
+  /// elkan replaced by hamerly where its bounds would pass options().elkan_max_bytes.
+  Algorithm algorithm_used() const {
+    require_fitted("algorithm_used");
+    return fitted_.algorithm;
+  }
   /// @brief Whether fit() has succeeded at least once.
   bool is_fitted() const noexcept { return fitted_.k != 0; }
   const Options& options() const noexcept { return options_; }
@@ -105,7 +111,16 @@ class KMeans {
     double inertia = 0.0;
     std::size_t k = 0, d = 0, n_iter = 0;
     bool converged = false;
+    Algorithm algorithm = Algorithm::lloyd;
   };
+
+  /// The algorithm a fit of n x d rows into k clusters runs (see Algorithm and README).
+  static Algorithm resolve(const Options& o, std::size_t n, std::size_t k, std::size_t d) {
+    Algorithm a = o.algorithm;
+    if (a == Algorithm::automatic) a = k <= 8 ? Algorithm::lloyd : d <= 16 ? Algorithm::hamerly : Algorithm::elkan;
+    if (a == Algorithm::elkan && detail::ElkanBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
+    return a;
+  }
 
   static void validate(const Options& o) {
     if (o.n_clusters == 0) detail::throw_invalid_argument("n_clusters must be at least 1, got 0");
@@ -114,9 +129,11 @@ class KMeans {
     if (o.max_iter == 0) detail::throw_invalid_argument("max_iter must be at least 1, got 0");
     if (o.n_init == 0) detail::throw_invalid_argument("n_init must be at least 1, got 0");
     if (!(o.tol >= 0)) detail::throw_invalid_argument("tol must be >= 0, got ", o.tol);
-    if (o.algorithm == Algorithm::elkan || o.algorithm == Algorithm::hamerly)
-      detail::throw_invalid_argument("algorithm ", o.algorithm == Algorithm::elkan ? "elkan" : "hamerly",
-                                     " is not implemented yet; use lloyd or automatic");
+    if (o.algorithm != Algorithm::lloyd && o.algorithm != Algorithm::elkan && o.algorithm != Algorithm::hamerly &&
+        o.algorithm != Algorithm::automatic)
+      detail::throw_invalid_argument("algorithm has no such value: ", static_cast<int>(o.algorithm));
+    if (o.init != Init::kmeans_plus_plus && o.init != Init::random)
+      detail::throw_invalid_argument("init has no such value: ", static_cast<int>(o.init));
   }
 
   void require_fitted(const char* what) const {
@@ -146,7 +163,8 @@ class KMeans {
     const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;
 
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
-    detail::Lloyd<T> lloyd(workers, X, k, *buffers_);
+    const Algorithm method = resolve(options_, X.rows(), k, X.cols());
+    detail::Lloyd<T> lloyd(workers, X, k, *buffers_, method);
     detail::LloydResult<T> best;
     bool have_best = false;
     const std::size_t runs = given ? 1 : options_.n_init;
@@ -177,6 +195,7 @@ class KMeans {
     next.d = X.cols();
     next.n_iter = best.n_iter;
     next.converged = best.converged;
+    next.algorithm = method;
     fitted_ = std::move(next);
     return *this;
   }

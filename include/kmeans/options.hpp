@@ -12,12 +12,14 @@ enum class Init {
   random,            ///< k distinct rows, uniformly at random
 };
 
-/// @brief Which exact algorithm runs the iterations. All give the same result.
+/// @brief Which exact algorithm runs the iterations. All give the same labels and centroids,
+/// iteration by iteration; they differ in how many distances they compute.
 enum class Algorithm {
-  lloyd,      ///< one pass over X per iteration, every distance computed
-  elkan,      ///< not implemented yet: fit() throws std::invalid_argument
-  hamerly,    ///< not implemented yet: fit() throws std::invalid_argument
-  automatic,  ///< the library's choice; currently always lloyd
+  lloyd,      ///< every row-to-centroid distance, every iteration (the kernel at full speed)
+  elkan,      ///< k + 1 bounds per row: skips most distances; n (k + 1) doubles of memory
+              ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
+  hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
+  automatic,  ///< the library's choice from n, k, d (see README)
 };
 
 /// @brief What the on_iteration callback is told after each iteration.
@@ -25,6 +27,8 @@ struct Iteration {
   std::size_t iteration;  ///< 1-based, within the current restart
   double inertia;         ///< sum of squared distances to the centroids the rows were assigned to
   double center_shift;    ///< sum of squared centroid movements made by this iteration's update
+  /// Row-to-centroid distances this iteration computed: n k for Lloyd, fewer for the others.
+  std::size_t distance_evaluations;
 };
 
 /// @brief Everything that configures a fit.
@@ -40,6 +44,8 @@ struct Options {
   std::size_t n_init = 1;
   Init init = Init::kmeans_plus_plus;
   Algorithm algorithm = Algorithm::lloyd;
+  /// Elkan's bounds take n (k + 1) doubles; a fit that would need more runs hamerly.
+  std::size_t elkan_max_bytes = std::size_t{1} << 30;
   std::uint64_t seed = 0;
   /// Threads a fit and predict use, the caller's included; 0: all hardware threads.
   std::size_t n_threads = 0;

@@ -1,10 +1,12 @@
 #pragma once
-// Lloyd's iteration. Per iteration, one pass over X: each block assigns its rows, counts
-// label changes, sums direct squared distances (when the callback will read them) and
-// accumulates its rows into per-cluster sums (double), in a slot of its own; slots merge in
-// block order. Then the centroids are the means, and empty clusters take the rows farthest
-// from their centroids. After the last iteration one more pass labels the rows for the
-// final centroids and sums their inertia.
+// The iteration of every exact algorithm. Per iteration, one pass over X: each block labels
+// its rows — Lloyd by scoring every centroid with the kernel, Hamerly and Elkan by moving
+// their bounds (bounds.hpp) and computing only the distances those leave open — counts label
+// changes, sums direct squared distances (when the callback will read them) and accumulates
+// its rows into per-cluster sums (double), in a slot of its own; slots merge in block order.
+// Then the centroids are the means, and empty clusters take the rows farthest from their
+// centroids. After the last iteration one more pass labels the rows for the final centroids
+// and sums their inertia. All three algorithms give the same labels, so the same bits.
 
 #include <algorithm>
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include "../matrix.hpp"
 #include "../options.hpp"
 #include "blocks.hpp"
+#include "bounds.hpp"
 #include "kernel.hpp"
 
 namespace kmeans::detail {
@@ -38,13 +41,18 @@ struct LloydBuffers {
     std::vector<std::int64_t> counts;  // k
     std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
     std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
+    std::vector<std::size_t> scan;     // Hamerly: the block's rows its bounds leave open
     double inertia = 0.0;
     std::size_t changed = 0;
+    std::size_t evaluations = 0;  // row-to-centroid distances computed
   };
   std::vector<Slot> slots;
   std::vector<double> sums;          // k x d
   std::vector<std::int64_t> counts;  // k
   PackedCentroids<T> packed;
+  CentroidGeometry geometry;  // Hamerly and Elkan
+  HamerlyBounds hamerly;
+  ElkanBounds elkan;
 
   void reserve(std::size_t n_slots, std::size_t k, std::size_t d) {
     slots.resize(n_slots);
@@ -53,6 +61,7 @@ struct LloydBuffers {
       s.counts.resize(k);
       s.start.resize(k);
       s.order.resize(block_rows);
+      s.scan.reserve(block_rows);
     }
   }
 };
@@ -60,8 +69,11 @@ struct LloydBuffers {
 template <class T>
 class Lloyd {
  public:
-  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers)
-      : pool_(pool),
+  /// `method`: lloyd, hamerly or elkan (the model resolves automatic).
+  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers, Algorithm method)
+      : method_(method),
+        buffers_(buffers),
+        pool_(pool),
         X_(X),
         k_(k),
         d_(X.cols()),
@@ -76,21 +88,25 @@ class Lloyd {
   LloydResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled) {
     LloydResult<T> out;
     out.labels.assign(X_.rows(), -1);
+    if (method_ == Algorithm::hamerly) buffers_.hamerly.reset(X_.rows());
+    if (method_ == Algorithm::elkan) buffers_.elkan.reset(X_.rows(), k_);
     std::vector<T> next(centroids.size());
     // The per-iteration inertia costs a distance per row; only the callback reads it.
     const bool want_inertia = static_cast<bool>(options.on_iteration);
     bool labels_current = false;  // labels and out.inertia belong to `centroids`
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
-      const Pass pass = assign<true>(centroids, out.labels, want_inertia);
+      const Pass pass = label_pass<true>(centroids, out.labels, want_inertia, it == 1);
       out.n_iter = it;
       out.inertia = pass.inertia;
       labels_current = want_inertia;
       if (!options.run_till_max_iter && it > 1 && pass.changed == 0) {
         out.converged = true;
-        if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0});
+        if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0, pass.evaluations});
         break;
       }
       update(centroids, next, out.labels);
+      if (method_ != Algorithm::lloyd)
+        buffers_.geometry.update(pool_, centroids.data(), next.data(), k_, d_, method_ == Algorithm::elkan);
       double shift = 0.0;
       for (std::size_t i = 0; i < next.size(); ++i) {
         const double t = static_cast<double>(next[i]) - static_cast<double>(centroids[i]);
@@ -98,7 +114,7 @@ class Lloyd {
       }
       centroids.swap(next);
       labels_current = false;
-      if (options.on_iteration && !options.on_iteration(Iteration{it, pass.inertia, shift})) {
+      if (options.on_iteration && !options.on_iteration(Iteration{it, pass.inertia, shift, pass.evaluations})) {
         out.stopped = true;
         break;
       }
@@ -107,7 +123,7 @@ class Lloyd {
         break;
       }
     }
-    if (!labels_current) out.inertia = assign<false>(centroids, out.labels, true).inertia;
+    if (!labels_current) out.inertia = label_pass<false>(centroids, out.labels, true, false).inertia;
     out.centroids = std::move(centroids);
     return out;
   }
@@ -117,7 +133,17 @@ class Lloyd {
   struct Pass {
     double inertia = 0.0;
     std::size_t changed = 0;
+    std::size_t evaluations = 0;
   };
+
+  /// One pass of the chosen method; `first`: the bounds hold nothing yet.
+  template <bool Accumulate>
+  Pass label_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia, bool first) {
+    if (method_ == Algorithm::lloyd) return assign<Accumulate>(centroids, labels, want_inertia);
+    Pass pass = bounded_pass<Accumulate>(centroids, labels, want_inertia, first);
+    buffers_.geometry.shifts_applied();
+    return pass;
+  }
 
   /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals;
   /// with want_inertia, sums the direct squared distances to the assigned centroids.
@@ -139,6 +165,7 @@ class Lloyd {
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.inertia = 0.0;
           s.changed = 0;
+          s.evaluations = 0;
           if (row_by_row) std::fill(s.counts.begin(), s.counts.end(), 0);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
             const auto c = static_cast<std::size_t>(label);
@@ -150,29 +177,116 @@ class Lloyd {
           });
           if (Accumulate && !row_by_row) accumulate_block(s, labels, begin, end);
         },
-        [&](std::size_t n) {
-          for (std::size_t t = 0; t < n; ++t) {
-            pass.inertia += slots_[t].inertia;
-            pass.changed += slots_[t].changed;
-          }
-          if (!Accumulate) return;
-          for (std::size_t t = 0; t < n; ++t)
-            for (std::size_t c = 0; c < k_; ++c) counts_[c] += slots_[t].counts[c];
-          // The sums are k x d per slot: merged by all threads, each a range of clusters, every
-          // element still added in slot (block) order.
-          const std::size_t parts = std::min(pool_.size(), k_);
-          pool_.run(parts, [&](std::size_t part) {
-            for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
-              double* to = sums_.data() + c * d_;
-              for (std::size_t t = 0; t < n; ++t) {
-                if (slots_[t].counts[c] == 0) continue;
-                const double* from = slots_[t].sums.data() + c * d_;
-                for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
-              }
-            }
-          });
-        });
+        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+    pass.evaluations = X_.rows() * k_;
     return pass;
+  }
+
+  /// Hamerly's or Elkan's pass: each block labels its rows from the bounds, then sums them
+  /// as Lloyd does (the same order, so the same bits).
+  template <bool Accumulate>
+  Pass bounded_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia, bool first) {
+    if (method_ == Algorithm::hamerly) packed_.assign(centroids.data(), k_, d_);
+    if (Accumulate) {
+      sums_.assign(k_ * d_, 0.0);
+      counts_.assign(k_, 0);
+    }
+    const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+    Pass pass;
+    for_block_waves(
+        pool_, X_.rows(), slots_,
+        [&](Slot& s, std::size_t begin, std::size_t end) {
+          s.inertia = 0.0;
+          s.changed = 0;
+          s.evaluations = 0;
+          if (method_ == Algorithm::hamerly)
+            label_block_hamerly(s, begin, end, centroids, labels, first);
+          else
+            label_block_elkan(s, begin, end, centroids, labels, first);
+          if (want_inertia)
+            for (std::size_t i = begin; i < end; ++i)
+              s.inertia += squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+          if (!Accumulate) return;
+          if (row_by_row) {
+            std::fill(s.counts.begin(), s.counts.end(), 0);
+            for (std::size_t i = begin; i < end; ++i) add_row(s, static_cast<std::size_t>(labels[i]), X_.row(i));
+          } else {
+            accumulate_block(s, labels, begin, end);
+          }
+        },
+        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+    return pass;
+  }
+
+  void label_block_hamerly(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+                           std::vector<std::int32_t>& labels, bool first) {
+    HamerlyBounds& bounds = buffers_.hamerly;
+    const CentroidGeometry& g = buffers_.geometry;
+    s.scan.clear();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!first) {
+        const auto a = static_cast<std::size_t>(labels[i]);
+        if (bounds.still_nearest(i, a, g)) continue;
+        const double distance = std::sqrt(squared_distance(X_.row(i), centroids.data() + a * d_, d_));
+        ++s.evaluations;
+        if (bounds.tightened_still_nearest(i, a, distance, g)) continue;
+      }
+      s.scan.push_back(i);
+    }
+    // The rows left open: Lloyd's kernel, which also bounds the second-nearest distance.
+    assign_rows_at(
+        X_, s.scan.size(), [&](std::size_t t) { return s.scan[t]; }, packed_,
+        [&](std::size_t i, std::int32_t label, double second) {
+          const auto c = static_cast<std::size_t>(label);
+          s.changed += labels[i] != label;
+          labels[i] = label;
+          bounds.scanned(i, std::sqrt(squared_distance(X_.row(i), centroids.data() + c * d_, d_)), second);
+        });
+    s.evaluations += s.scan.size() * (k_ + 1);
+  }
+
+  void label_block_elkan(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+                         std::vector<std::int32_t>& labels, bool first) {
+    ElkanBounds& bounds = buffers_.elkan;
+    for (std::size_t i = begin; i < end; ++i) {
+      std::size_t a;
+      if (first) {
+        a = bounds.label_all(i, X_.row(i), centroids.data(), d_);
+        s.evaluations += k_;
+      } else {
+        a = bounds.label(i, X_.row(i), static_cast<std::size_t>(labels[i]), centroids.data(), d_, buffers_.geometry,
+                         s.evaluations);
+      }
+      const auto label = static_cast<std::int32_t>(a);
+      s.changed += labels[i] != label;
+      labels[i] = label;
+    }
+  }
+
+  /// Adds a wave of slots (blocks in order) into the pass and the clusters' totals.
+  template <bool Accumulate>
+  void merge_wave(std::size_t n, Pass& pass) {
+    for (std::size_t t = 0; t < n; ++t) {
+      pass.inertia += slots_[t].inertia;
+      pass.changed += slots_[t].changed;
+      pass.evaluations += slots_[t].evaluations;
+    }
+    if (!Accumulate) return;
+    for (std::size_t t = 0; t < n; ++t)
+      for (std::size_t c = 0; c < k_; ++c) counts_[c] += slots_[t].counts[c];
+    // The sums are k x d per slot: merged by all threads, each a range of clusters, every
+    // element still added in slot (block) order.
+    const std::size_t parts = std::min(pool_.size(), k_);
+    pool_.run(parts, [&](std::size_t part) {
+      for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
+        double* to = sums_.data() + c * d_;
+        for (std::size_t t = 0; t < n; ++t) {
+          if (slots_[t].counts[c] == 0) continue;
+          const double* from = slots_[t].sums.data() + c * d_;
+          for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
+        }
+      }
+    });
   }
 
   /// The block's rows summed per cluster into the slot, each cluster's rows in ascending
@@ -259,9 +373,14 @@ class Lloyd {
       --counts_[from];
       counts_[to] = 1;
       labels[row] = static_cast<std::int32_t>(to);
+      // Its bounds were about its old centroid.
+      if (method_ == Algorithm::hamerly) buffers_.hamerly.forget(row);
+      if (method_ == Algorithm::elkan) buffers_.elkan.forget(row);
     }
   }
 
+  Algorithm method_;
+  LloydBuffers<T>& buffers_;
   ThreadPool& pool_;
   Matrix<const T> X_;
   std::size_t k_, d_;

@@ -1,0 +1,178 @@
+#pragma once
+// Distance bounds for the accelerated exact algorithms (Hamerly 2010, Elkan 2003). After each
+// centroid update, the triangle inequality bounds every row's distance to its centroid from
+// above and to the others from below; a row (Hamerly) or a centroid (Elkan) whose bounds
+// already decide the argmin is skipped.
+//
+// Exactly Lloyd's labels: a skip needs the bounds to separate the distances by a relative
+// margin (`keep`) far above the rounding of the bounds and of the double distances, so a
+// skipped centroid is strictly farther than the kept one in exact arithmetic and in the
+// double sums nearest_exact would compare. Rows that are not skipped are labelled by the same
+// kernel as Lloyd (Hamerly) or by the same direct double distances with the same lowest-index
+// rule (Elkan), so labels, and therefore centroids, are bit-identical to Lloyd's.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "distance.hpp"
+#include "thread_pool.hpp"
+
+namespace kmeans::detail {
+
+/// A skip needs upper < keep * lower: a relative margin of 1e-9, against rounding errors of
+/// order 1e-13 at most (d up to 1e5, a few hundred bound updates).
+inline constexpr double keep = 1.0 - 1e-9;
+
+/// What the bounds need to know about the centroids after an update.
+struct CentroidGeometry {
+  std::vector<double> shift;     // k: how far each centroid moved in the last update
+  std::vector<double> half_gap;  // k: half the distance to the nearest other centroid
+  std::vector<double> half_cc;   // k x k: half the distances between centroids (Elkan only)
+  double max_shift = 0, second_shift = 0;
+  std::size_t max_shift_at = 0;
+
+  /// From the centroids before (`old`) and after (`now`) an update, k x d each.
+  template <class T>
+  void update(ThreadPool& pool, const T* old, const T* now, std::size_t k, std::size_t d, bool pairwise) {
+    shift.resize(k);
+    half_gap.assign(k, std::numeric_limits<double>::infinity());
+    if (pairwise) half_cc.resize(k * k);
+    pool.run(k, [&](std::size_t c) {
+      shift[c] = std::sqrt(squared_distance(old + c * d, now + c * d, d));
+      double nearest = std::numeric_limits<double>::infinity();
+      for (std::size_t o = 0; o < k; ++o) {
+        const double half = o == c ? 0.0 : 0.5 * std::sqrt(squared_distance(now + c * d, now + o * d, d));
+        if (o != c) nearest = std::min(nearest, half);
+        if (pairwise) half_cc[c * k + o] = half;
+      }
+      half_gap[c] = nearest;
+    });
+    max_shift = second_shift = 0;
+    max_shift_at = 0;
+    for (std::size_t c = 0; c < k; ++c) {
+      if (shift[c] > max_shift) {
+        second_shift = max_shift;
+        max_shift = shift[c];
+        max_shift_at = c;
+      } else if (shift[c] > second_shift) {
+        second_shift = shift[c];
+      }
+    }
+  }
+
+  /// After a pass has moved the bounds by the shifts: nothing more to move.
+  void shifts_applied() {
+    std::fill(shift.begin(), shift.end(), 0.0);
+    max_shift = second_shift = 0;
+  }
+};
+
+/// Hamerly: per row, an upper bound on the distance to its centroid and a lower bound on the
+/// distance to every other centroid. O(n) memory.
+struct HamerlyBounds {
+  std::vector<double> upper, lower;
+
+  void reset(std::size_t n) {
+    upper.assign(n, std::numeric_limits<double>::infinity());
+    lower.assign(n, 0.0);
+  }
+  /// A row moved to another cluster outside the pass (empty-cluster relocation).
+  void forget(std::size_t i) {
+    upper[i] = std::numeric_limits<double>::infinity();
+    lower[i] = 0.0;
+  }
+  /// Moves row i's bounds by the last update; whether its label a is still certain.
+  bool still_nearest(std::size_t i, std::size_t a, const CentroidGeometry& g) {
+    upper[i] += g.shift[a];
+    lower[i] -= a == g.max_shift_at ? g.second_shift : g.max_shift;
+    return upper[i] < keep * std::max(lower[i], g.half_gap[a]);
+  }
+  bool tightened_still_nearest(std::size_t i, std::size_t a, double distance, const CentroidGeometry& g) {
+    upper[i] = distance;
+    return upper[i] < keep * std::max(lower[i], g.half_gap[a]);
+  }
+  /// Row i after a full scan: distance to its centroid, squared distance to the second nearest.
+  void scanned(std::size_t i, double distance, double second_squared) {
+    upper[i] = distance;
+    lower[i] = std::sqrt(second_squared);
+  }
+};
+
+/// Elkan: per row, an upper bound on the distance to its centroid and one lower bound per
+/// centroid. O(n k) memory, so fits whose bounds would pass a cap use Hamerly instead.
+struct ElkanBounds {
+  std::vector<double> upper, lower;  // n; n x k
+  std::size_t k = 0;
+
+  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (k + 1) * sizeof(double); }
+
+  void reset(std::size_t n, std::size_t k_) {
+    k = k_;
+    upper.assign(n, std::numeric_limits<double>::infinity());
+    lower.assign(n * k, 0.0);
+  }
+  void forget(std::size_t i) { upper[i] = std::numeric_limits<double>::infinity(); }
+
+  /// Labels row x (label a on entry) from its bounds, computing only the distances they leave
+  /// open; returns the new label and adds the distances computed to `evaluations`.
+  template <class T>
+  std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
+                    const CentroidGeometry& g, std::size_t& evaluations) {
+    double* low = lower.data() + i * k;
+    double u = upper[i] + g.shift[a];
+    for (std::size_t c = 0; c < k; ++c) low[c] -= g.shift[c];
+    if (u < keep * g.half_gap[a]) {
+      upper[i] = u;
+      return a;
+    }
+    bool tight = false;
+    double best = 0;  // squared distance to a, once tight
+    for (std::size_t c = 0; c < k; ++c) {
+      if (c == a) continue;
+      const double z = std::max(low[c], g.half_cc[a * k + c]);
+      if (u < keep * z) continue;
+      if (!tight) {
+        best = squared_distance(x, centroids + a * d, d);
+        u = low[a] = std::sqrt(best);
+        tight = true;
+        ++evaluations;
+        if (u < keep * z) continue;
+      }
+      const double dc = squared_distance(x, centroids + c * d, d);
+      ++evaluations;
+      low[c] = std::sqrt(dc);
+      // nearest_exact's rule: the lowest (squared distance, index).
+      if (dc < best || (dc == best && c < a)) {
+        a = c;
+        best = dc;
+        u = low[c];
+      }
+    }
+    upper[i] = u;
+    return a;
+  }
+
+  /// Row x with every distance computed (the first pass): its label, by nearest_exact's rule.
+  template <class T>
+  std::size_t label_all(std::size_t i, const T* x, const T* centroids, std::size_t d) {
+    double* low = lower.data() + i * k;
+    std::size_t a = 0;
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      const double dc = squared_distance(x, centroids + c * d, d);
+      low[c] = std::sqrt(dc);
+      if (dc < best) {
+        best = dc;
+        a = c;
+      }
+    }
+    upper[i] = low[a];
+    return a;
+  }
+};
+
+}  // namespace kmeans::detail

@@ -1,0 +1,199 @@
+// Hamerly, Elkan and automatic against Lloyd: on the same data and initial centroids every
+// iteration must produce the same inertia and centre shift (so the same labels) and the fit
+// the same labels, centroids, inertia and n_iter — to the bit, as Lloyd does itself.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <kmeans/kmeans_model.hpp>
+#include <random>
+#include <vector>
+
+#include "catch.hpp"
+#include "checks.hpp"
+#include "test_data.hpp"
+
+using kmeans::Algorithm;
+using kmeans::KMeans;
+using kmeans::Options;
+
+namespace {
+
+struct Trace {
+  std::vector<std::uint64_t> inertia, shift;  // bits, per iteration
+  std::vector<std::size_t> evaluations;
+  std::vector<std::int32_t> labels;
+  std::vector<std::uint64_t> centroids;  // bits
+  std::uint64_t final_inertia = 0;
+  std::size_t n_iter = 0;
+  Algorithm used = Algorithm::lloyd;
+};
+
+template <class T>
+Trace run(Options o, Algorithm algorithm, kmeans::Matrix<const T> X, kmeans::Matrix<const T> C) {
+  Trace t;
+  o.algorithm = algorithm;
+  o.on_iteration = [&t](const kmeans::Iteration& it) {
+    t.inertia.push_back(bits(it.inertia));
+    t.shift.push_back(bits(it.center_shift));
+    t.evaluations.push_back(it.distance_evaluations);
+    return true;
+  };
+  KMeans<T> km(o);
+  km.fit(X, C);
+  t.labels = km.labels();
+  const auto c = km.centroids();
+  for (std::size_t i = 0; i < c.rows(); ++i)
+    for (std::size_t j = 0; j < c.cols(); ++j) t.centroids.push_back(bits(static_cast<double>(c(i, j))));
+  t.final_inertia = bits(km.inertia());
+  t.n_iter = km.n_iter();
+  t.used = km.algorithm_used();
+  return t;
+}
+
+void require_same(const Trace& a, const Trace& b) {
+  REQUIRE(a.n_iter == b.n_iter);
+  CHECK(a.inertia == b.inertia);
+  CHECK(a.shift == b.shift);
+  CHECK(a.labels == b.labels);
+  CHECK(a.centroids == b.centroids);
+  CHECK(a.final_inertia == b.final_inertia);
+}
+
+/// Integer-valued rows on a small grid: many exact ties between centroids.
+template <class T>
+Owned<T> grid(std::size_t n, std::size_t d, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Owned<T> o{std::vector<T>(n * d), n, d, d};
+  for (auto& v : o.buffer) v = static_cast<T>(rng() % 4);
+  return o;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("every algorithm reproduces Lloyd iteration by iteration", "[algorithms]", float, double) {
+  using T = TestType;
+  struct Case {
+    std::size_t n, d, k, pad;
+    double std_dev;
+  };
+  const Case cases[] = {{500, 2, 5, 0, 1.0},    {1000, 3, 20, 1, 2.0}, {777, 10, 80, 0, 3.0}, {300, 50, 7, 2, 5.0},
+                        {1500, 16, 40, 0, 8.0}, {256, 1, 9, 0, 4.0},   {90, 5, 90, 0, 1.0},   {400, 129, 12, 1, 6.0},
+                        {2000, 4, 170, 0, 3.0}, {600, 33, 1, 0, 1.0},  {520, 64, 200, 0, 4.0}};
+  std::uint64_t seed = 100;
+  for (const Case& c : cases) {
+    for (const bool blobby : {true, false}) {
+      CAPTURE(c.n, c.d, c.k, c.pad, blobby);
+      ++seed;
+      const auto data = blobby ? blobs<T>(c.n, c.d, std::max<std::size_t>(c.k / 3, 1), c.std_dev, seed, c.pad)
+                               : grid<T>(c.n, c.d, seed);
+      Options o;
+      o.n_clusters = c.k;
+      o.seed = seed;
+      o.tol = 0;
+      o.max_iter = 300;
+      o.n_threads = 2;
+      const auto start = kmeans::initial_centroids(data.view(), o);
+      const kmeans::Matrix<const T> C(start.data(), c.k, c.d);
+      const Trace lloyd = run<T>(o, Algorithm::lloyd, data.view(), C);
+      for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::automatic}) {
+        CAPTURE(static_cast<int>(a));
+        const Trace t = run<T>(o, a, data.view(), C);
+        require_same(lloyd, t);
+        if (a != Algorithm::automatic) CHECK(t.used == a);
+        // Lloyd computes n k distances every iteration; the first iteration of the others
+        // computes all of them too (Hamerly: and the distance to the label once more).
+        for (const auto e : lloyd.evaluations) CHECK(e == c.n * c.k);
+        if (a == Algorithm::hamerly) CHECK(t.evaluations[0] == c.n * (c.k + 1));
+        if (a == Algorithm::elkan) CHECK(t.evaluations[0] == c.n * c.k);
+      }
+    }
+  }
+}
+
+TEST_CASE("on clustered data the bounds skip most distances", "[algorithms]") {
+  const auto data = blobs<double>(5000, 10, 40, 1.0, 3);
+  Options o;
+  o.n_clusters = 40;
+  o.tol = 0;
+  const auto start = kmeans::initial_centroids(data.view(), o);
+  const kmeans::Matrix<const double> C(start.data(), 40, 10);
+  const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
+  REQUIRE(lloyd.n_iter >= 4);
+  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+    const Trace t = run<double>(o, a, data.view(), C);
+    require_same(lloyd, t);
+    std::size_t total = 0;
+    for (const auto e : t.evaluations) total += e;
+    CAPTURE(static_cast<int>(a), total, lloyd.n_iter);
+    CHECK(total < lloyd.n_iter * 5000 * 40 / 2);
+    CHECK(t.evaluations.back() < 5000 * 40 / 10);  // the last iteration: under a tenth
+  }
+}
+
+TEMPLATE_TEST_CASE("accelerated fits are bit-identical for any thread count", "[algorithms][determinism]", float,
+                   double) {
+  using T = TestType;
+  const auto data = blobs<T>(3000, 8, 25, 5.0, 77);
+  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+    Options o;
+    o.n_clusters = 30;
+    o.tol = 0;
+    const Trace one = [&] {
+      o.n_threads = 1;
+      const auto start = kmeans::initial_centroids(data.view(), o);
+      return run<T>(o, a, data.view(), kmeans::Matrix<const T>(start.data(), 30, 8));
+    }();
+    for (const std::size_t threads : {2, 3, 8}) {
+      o.n_threads = threads;
+      const auto start = kmeans::initial_centroids(data.view(), o);
+      require_same(one, run<T>(o, a, data.view(), kmeans::Matrix<const T>(start.data(), 30, 8)));
+    }
+  }
+}
+
+TEST_CASE("elkan above its memory cap runs hamerly, with the same result", "[algorithms]") {
+  const auto data = blobs<double>(2000, 6, 10, 3.0, 5);
+  Options o;
+  o.n_clusters = 40;
+  o.tol = 0;
+  const auto start = kmeans::initial_centroids(data.view(), o);
+  const kmeans::Matrix<const double> C(start.data(), 40, 6);
+  const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
+  o.elkan_max_bytes = kmeans::detail::ElkanBounds::bytes(2000, 40);  // exactly enough: elkan
+  CHECK(run<double>(o, Algorithm::elkan, data.view(), C).used == Algorithm::elkan);
+  o.elkan_max_bytes -= 1;  // one byte short: hamerly
+  const Trace capped = run<double>(o, Algorithm::elkan, data.view(), C);
+  CHECK(capped.used == Algorithm::hamerly);
+  require_same(lloyd, capped);
+}
+
+TEMPLATE_TEST_CASE("accelerated fits with restarts, empty clusters and k-means++ equal Lloyd's", "[algorithms]", float,
+                   double) {
+  using T = TestType;
+  // Few distinct rows: empty clusters every iteration, relocated rows lose their bounds.
+  std::vector<std::vector<T>> rows;
+  for (int rep = 0; rep < 40; ++rep)
+    for (T v : {T(1), T(2), T(3), T(10)}) rows.push_back({v, -v, v * v});
+  const auto few = from_rows<T>(rows);
+  const auto many = blobs<T>(2500, 12, 30, 6.0, 9);
+  for (const auto* data : {&few, &many}) {
+    Options o;
+    o.n_clusters = 12;
+    o.n_init = 3;
+    o.max_iter = 60;
+    o.n_threads = 2;
+    KMeans<T> lloyd(o);
+    lloyd.fit(data->view());
+    for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+      o.algorithm = a;
+      KMeans<T> km(o);
+      km.fit(data->view());
+      CHECK(km.labels() == lloyd.labels());
+      CHECK(km.n_iter() == lloyd.n_iter());
+      CHECK(bits(km.inertia()) == bits(lloyd.inertia()));
+      const auto c = km.centroids(), l = lloyd.centroids();
+      CHECK(std::memcmp(c.data(), l.data(), c.rows() * c.cols() * sizeof(T)) == 0);
+    }
+  }
+}
