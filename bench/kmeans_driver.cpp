@@ -1,12 +1,14 @@
 // Fits raw row-major data from given centroids and reports timings as JSON, so that
 // compare.py can run the same data through kmeans, scikit-learn and FAISS.
 //
-//   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads]
+//   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm tol]]
 //
 // X.bin and C.bin hold n x d and k x d values of the given type (numpy's tofile()).
 // Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter). With
 // C.bin given as "-", each repeat is a whole default fit instead: k-means++ (seed 0), then
-// iterations until tol (1e-4) or at most `iterations`.
+// iterations until tol (1e-4) or at most `iterations`. With an algorithm (lloyd, hamerly,
+// elkan, automatic) and tol, each repeat fits from C.bin to convergence (at most
+// `iterations`) with that algorithm; the untimed warm-up fit counts distance evaluations.
 
 #include <algorithm>
 #include <chrono>
@@ -32,16 +34,32 @@ std::vector<T> read(const char* path, std::size_t count) {
 }
 
 template <class T>
-int run(char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t iterations, std::size_t repeats,
+int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t iterations, std::size_t repeats,
         std::size_t threads) {
   const bool given = std::string(argv[2]) != "-";
+  const bool converge = argc > 11;
   const std::vector<T> x = read<T>(argv[1], n * d), c = given ? read<T>(argv[2], k * d) : std::vector<T>(k * d);
   kmeans::Options o;
   o.n_clusters = k;
   o.max_iter = iterations;
-  o.run_till_max_iter = given;
+  o.run_till_max_iter = given && !converge;
   o.n_threads = threads;
-  kmeans::KMeans<T> model(o);
+  if (converge) {
+    const std::string name = argv[10];
+    o.algorithm = name == "hamerly"     ? kmeans::Algorithm::hamerly
+                  : name == "elkan"     ? kmeans::Algorithm::elkan
+                  : name == "automatic" ? kmeans::Algorithm::automatic
+                  : name == "lloyd"     ? kmeans::Algorithm::lloyd
+                                        : throw std::invalid_argument("unknown algorithm " + name);
+    o.tol = std::strtod(argv[11], nullptr);
+  }
+  std::size_t evaluations = 0;
+  kmeans::Options counting = o;
+  counting.on_iteration = [&](const kmeans::Iteration& it) {
+    evaluations += it.distance_evaluations;
+    return true;
+  };
+  kmeans::KMeans<T> model(counting);
   const kmeans::Matrix<const T> X(x.data(), n, d), C(c.data(), k, d);
   std::vector<double> seconds;
   for (std::size_t r = 0; r < repeats + 1; ++r) {  // the first fit warms up and is not counted
@@ -53,10 +71,13 @@ int run(char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t it
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r > 0) seconds.push_back(s);
+    if (r == 0) model = kmeans::KMeans<T>(o);  // the timed fits run without the counting callback
   }
   std::printf("{\"seconds\": [");
   for (std::size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.9g", i ? ", " : "", seconds[i]);
-  std::printf("], \"n_iter\": %zu, \"inertia\": %.17g, \"centroids\": [", model.n_iter(), model.inertia());
+  const char* names[] = {"lloyd", "elkan", "hamerly", "automatic"};
+  std::printf("], \"n_iter\": %zu, \"inertia\": %.17g, \"evaluations\": %zu, \"algorithm\": \"%s\", \"centroids\": [",
+              model.n_iter(), model.inertia(), evaluations, names[static_cast<int>(model.algorithm_used())]);
   const auto cen = model.centroids();
   for (std::size_t i = 0; i < k * d; ++i) std::printf("%s%.9g", i ? ", " : "", static_cast<double>(cen.data()[i]));
   std::printf("]}\n");
@@ -67,15 +88,16 @@ int run(char** argv, std::size_t n, std::size_t d, std::size_t k, std::size_t it
 
 int main(int argc, char** argv) {
   if (argc < 9) {
-    std::fprintf(stderr, "usage: kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads]\n");
+    std::fprintf(stderr,
+                 "usage: kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm tol]]\n");
     return 2;
   }
   const auto num = [&](int i) { return static_cast<std::size_t>(std::strtoull(argv[i], nullptr, 10)); };
   const std::string type = argv[6];
   const std::size_t threads = argc > 9 ? num(9) : 0;
   try {
-    if (type == "float") return run<float>(argv, num(3), num(4), num(5), num(7), num(8), threads);
-    if (type == "double") return run<double>(argv, num(3), num(4), num(5), num(7), num(8), threads);
+    if (type == "float") return run<float>(argc, argv, num(3), num(4), num(5), num(7), num(8), threads);
+    if (type == "double") return run<double>(argc, argv, num(3), num(4), num(5), num(7), num(8), threads);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kmeans_driver: %s\n", e.what());
     return 1;
