@@ -20,7 +20,8 @@
 // whose best and second-best scores are not more than 2E apart is redone with direct
 // (x - c)^2 sums in double; that also settles exact ties toward the lowest index. So is a
 // row with r^2 >= max(T) / 2, whose scores could overflow T: float data near FLT_MAX gets
-// exact labels, only slower.
+// exact labels, only slower. (r^2 is taken as 2 ||x||^2 + 2 max||c||^2 >= r^2: no square
+// root per row.)
 
 #include <algorithm>
 #include <cassert>
@@ -57,7 +58,7 @@ inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
 /// transposed (padding lanes zero, with score +infinity). Panels are packed in groups of up
 /// to tile_panels, interleaved by coordinate ([j][panel][lane]), so one pointer with fixed
 /// offsets reaches every panel of a group; groups are balanced (10 panels: 4 + 3 + 3).
-/// Also kept: squared norms, the largest norm for the error bound, and a plain row-major
+/// Also kept: squared norms, the largest squared norm for the error bound, and a plain row-major
 /// copy for the exact path.
 template <class T>
 class PackedCentroids {
@@ -82,7 +83,7 @@ class PackedCentroids {
     data_.assign(n_panels * d * W, T(0));
     norms_.assign(n_panels * W, std::numeric_limits<T>::infinity());
     plain_.assign(centroids, centroids + k * d);
-    max_norm_ = 0.0;
+    max_norm2_ = 0.0;
     for (const Group& g : groups_) {
       for (std::size_t q = 0; q < g.n_panels; ++q) {
         for (std::size_t l = 0; l < W; ++l) {
@@ -93,7 +94,7 @@ class PackedCentroids {
           for (std::size_t j = 0; j < d; ++j) out[j * g.n_panels * W] = row[j];
           const double n2 = squared_norm(row, d);
           norms_[c] = static_cast<T>(n2);
-          max_norm_ = std::max(max_norm_, std::sqrt(n2));
+          max_norm2_ = std::max(max_norm2_, n2);
         }
       }
     }
@@ -105,7 +106,7 @@ class PackedCentroids {
   const T* data(const Group& g) const noexcept { return data_.data() + g.offset; }
   const T* norms(std::size_t panel) const noexcept { return norms_.data() + panel * W; }
   const T* plain() const noexcept { return plain_.data(); }
-  double max_norm() const noexcept { return max_norm_; }
+  double max_norm2() const noexcept { return max_norm2_; }
 
  private:
   std::size_t k_ = 0, d_ = 0;
@@ -113,7 +114,7 @@ class PackedCentroids {
   std::vector<T, xsimd::aligned_allocator<T>> data_;
   std::vector<T, xsimd::aligned_allocator<T>> norms_;
   std::vector<T> plain_;
-  double max_norm_ = 0.0;
+  double max_norm2_ = 0.0;
 };
 
 /// Per-lane argmin state of one row: lane l has seen centroids pW + l of the panels so far.
@@ -203,7 +204,9 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
   const double error_floor = 2.0 * (m + 1.0) * static_cast<double>(std::numeric_limits<T>::min());
   const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
 
-  alignas(64) T best[W], second[W], panel[W];
+  alignas(64) T best[W], second[W], panel[W], lane_of[W];
+  for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
+  const batch<T> lane_index = batch<T>::load_aligned(lane_of);
   for (std::size_t t = 0; t < count; t += R) {
     const std::size_t rows = std::min(R, count - t);
     // A short last tile repeats its last row: rows never interact, so the extra work is
@@ -218,7 +221,6 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
     scan_all_groups<R>(x, pc, lanes);
     for (std::size_t r = 0; r < rows; ++r) {
       lanes[r].best.store_aligned(best);
-      lanes[r].second.store_aligned(second);
       lanes[r].panel.store_aligned(panel);
       // Across lanes: the lowest score, then the lowest label among lanes that have it, then
       // the runner-up: the chosen lane's second best or any other lane's best (second >= best
@@ -228,15 +230,19 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       for (std::size_t l = 0; l < W; ++l)
         if (best[l] == top) label = std::min(label, static_cast<std::size_t>(panel[l]) * W + l);
       assert(label != SIZE_MAX);  // best is never NaN: NaN scores are never taken
-      best[label % W] = second[label % W];
-      const T runner_up = lane_min(best);
+      // The chosen lane's best replaced by its second best, in a register (a scalar store
+      // into `best` read back as a vector would stall store forwarding).
+      xsimd::select(lane_index == batch<T>(static_cast<T>(label % W)), lanes[r].second, lanes[r].best)
+          .store_aligned(second);
+      const T runner_up = lane_min(second);
       double second_distance = std::numeric_limits<double>::infinity();
       if (pc.k() > 1) {
+        // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
         const double norm2 = squared_norm(x[r], d);
-        const double reach = std::sqrt(norm2) + pc.max_norm();
-        const double bound = error_factor * reach * reach + error_floor;
+        const double reach2 = 2.0 * (norm2 + pc.max_norm2());
+        const double bound = error_factor * reach2 + error_floor;
         const double gap = static_cast<double>(runner_up) - static_cast<double>(top);
-        if (!(gap > 2.0 * bound) || !(reach * reach < overflow)) {
+        if (!(gap > 2.0 * bound) || !(reach2 < overflow)) {
           const Nearest exact = nearest_exact(x[r], pc.plain(), pc.k(), d, d);
           label = static_cast<std::size_t>(exact.label);
           second_distance = exact.second;
