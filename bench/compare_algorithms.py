@@ -121,6 +121,10 @@ def main():
                           "  ".join(f"{a} {point['sklearn'][a]['seconds'] * 1e3:8.1f}" for a in THEIRS) +
                           f"  ms | best/lloyd {point['best_vs_lloyd']:.2f}x  vs sklearn {point['best_vs_sklearn']:.2f}x"
                           f"  auto/best {point['automatic_vs_best']:.2f}", flush=True)
+                    save(args, results)  # after every point: a long run that stops keeps what it did
+
+
+def save(args, results):
     info = {"machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "sklearn": sklearn.__version__, "numpy": np.__version__, "repeats": args.repeats, "tol": args.tol}
     os.makedirs(args.out, exist_ok=True)

@@ -41,8 +41,11 @@ inline std::size_t sample_row(const std::vector<double>& weight, const std::vect
   return i - 1;
 }
 
+/// Greedy k-means++. With weights (one per row, or null for all ones) rows are drawn in
+/// proportion to weight x squared distance, and the first in proportion to weight.
 template <class T>
-std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng) {
+std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng,
+                                const double* weight = nullptr) {
   const std::size_t n = X.rows(), d = X.cols();
   const std::size_t n_blocks = block_count(n);
   const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
@@ -50,15 +53,17 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials);
   std::vector<const T*> candidate(trials);
 
+  const auto w = [weight](std::size_t i) { return weight ? weight[i] : 1.0; };
   const auto take = [&](std::size_t c, const T* row) {
     std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
   };
-  // closest = min(closest, |x - row|^2) (or just the distance on the first centre).
+  // closest = min(closest, w |x - row|^2) (or just that on the first centre). Without weights
+  // w = 1 and w d is d exactly.
   const auto absorb = [&](const T* row, bool first) {
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
-        const double dist = squared_distance(X.row(i), row, d);
+        const double dist = w(i) * squared_distance(X.row(i), row, d);
         closest[i] = first ? dist : std::min(closest[i], dist);
         pot += closest[i];
       }
@@ -69,7 +74,19 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
     return total;
   };
 
-  const T* first = X.row(static_cast<std::size_t>(rng.below(n)));
+  std::size_t first_row = 0;
+  if (weight) {
+    std::vector<double> all(weight, weight + n), sums(n_blocks, 0.0);
+    double total = 0.0;
+    for (std::size_t b = 0; b < n_blocks; ++b) {
+      for (std::size_t i = b * block_rows; i < std::min(n, (b + 1) * block_rows); ++i) sums[b] += all[i];
+      total += sums[b];
+    }
+    first_row = sample_row(all, sums, rng.uniform() * total);
+  } else {
+    first_row = static_cast<std::size_t>(rng.below(n));
+  }
+  const T* first = X.row(first_row);
   take(0, first);
   double pot = absorb(first, true);
   for (std::size_t c = 1; c < k; ++c) {
@@ -84,7 +101,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       for (std::size_t t = 0; t < trials; ++t) {
         double pot = 0.0;
         for (std::size_t i = begin; i < end; ++i)
-          pot += std::min(closest[i], squared_distance(X.row(i), candidate[t], d));
+          pot += std::min(closest[i], w(i) * squared_distance(X.row(i), candidate[t], d));
         trial_pot[b * trials + t] = pot;
       }
     });
@@ -104,10 +121,18 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   return centers;
 }
 
-/// k distinct rows, uniformly (a partial Fisher-Yates shuffle of the row indices).
+/// k distinct rows, uniformly (a partial Fisher-Yates shuffle of the row indices). With
+/// weights, k distinct rows of positive weight, if there are k of them.
 template <class T>
-std::vector<T> random_rows(Matrix<const T> X, std::size_t k, Rng& rng) {
-  const std::size_t n = X.rows(), d = X.cols();
+std::vector<T> random_rows(Matrix<const T> X, std::size_t k, Rng& rng, const double* weight = nullptr) {
+  const std::size_t d = X.cols();
+  std::vector<std::size_t> positive;  // the rows to draw from, when not all of them
+  if (weight) {
+    for (std::size_t i = 0; i < X.rows(); ++i)
+      if (weight[i] > 0) positive.push_back(i);
+    if (positive.size() < k) positive.clear();
+  }
+  const std::size_t n = positive.empty() ? X.rows() : positive.size();
   std::unordered_map<std::size_t, std::size_t> moved;
   const auto at = [&](std::size_t i) {
     const auto it = moved.find(i);
@@ -116,17 +141,18 @@ std::vector<T> random_rows(Matrix<const T> X, std::size_t k, Rng& rng) {
   std::vector<T> centers(k * d);
   for (std::size_t c = 0; c < k; ++c) {
     const std::size_t j = c + static_cast<std::size_t>(rng.below(n - c));
-    const std::size_t row = at(j);
+    const std::size_t pick = at(j);
     moved[j] = at(c);
-    const T* x = X.row(row);
+    const T* x = X.row(positive.empty() ? pick : positive[pick]);
     std::copy(x, x + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
   }
   return centers;
 }
 
 template <class T>
-std::vector<T> initial_centroids(ThreadPool& pool, Matrix<const T> X, std::size_t k, Init init, Rng& rng) {
-  return init == Init::random ? random_rows(X, k, rng) : kmeans_plus_plus(pool, X, k, rng);
+std::vector<T> initial_centroids(ThreadPool& pool, Matrix<const T> X, std::size_t k, Init init, Rng& rng,
+                                 const double* weight = nullptr) {
+  return init == Init::random ? random_rows(X, k, rng, weight) : kmeans_plus_plus(pool, X, k, rng, weight);
 }
 
 }  // namespace detail

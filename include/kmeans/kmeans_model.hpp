@@ -56,17 +56,29 @@ class KMeans {
   ~KMeans() = default;
 
   /// @brief Clusters the rows of X, starting from options().init.
-  KMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr); }
+  KMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr, nullptr); }
 
   /// @brief Clusters the rows of X starting from the given n_clusters x X.cols() centroids
   /// (one run: n_init is ignored).
-  KMeans& fit(Matrix<const T> X, Matrix<const T> initial_centroids) { return fit_impl(X, &initial_centroids); }
+  KMeans& fit(Matrix<const T> X, Matrix<const T> initial_centroids) { return fit_impl(X, &initial_centroids, nullptr); }
+
+  /// @brief Weighted k-means: row i counts sample_weight[i] times in k-means++, the means and
+  /// the inertia. Weights must be finite and >= 0, one per row, not all zero; a row of weight
+  /// 0 is as good as absent (except that it still gets a label).
+  KMeans& fit(Matrix<const T> X, const std::vector<double>& sample_weight) {
+    return fit_impl(X, nullptr, &sample_weight);
+  }
+  KMeans& fit(Matrix<const T> X, const std::vector<double>& sample_weight, Matrix<const T> initial_centroids) {
+    return fit_impl(X, &initial_centroids, &sample_weight);
+  }
+
+  /// @brief fit(X), then its labels.
+  std::vector<std::int32_t> fit_predict(Matrix<const T> X) { return fit(X).labels(); }
 
   /// @brief The index of the nearest centroid for every row of X (lowest index on ties).
   std::vector<std::int32_t> predict(Matrix<const T> X) const {
     require_fitted("predict");
-    if (X.cols() != fitted_.d)
-      detail::throw_invalid_argument("predict: X has ", X.cols(), " columns, the model was fitted on ", fitted_.d);
+    require_columns("predict", X);
     std::vector<std::int32_t> labels(X.rows());
     if (X.rows() == 0) return labels;
     detail::require_usable(*pool_, X, "X", X.rows());
@@ -76,6 +88,32 @@ class KMeans {
       detail::assign_rows(X, begin, end, packed, [&](std::size_t i, std::int32_t label) { labels[i] = label; });
     });
     return labels;
+  }
+
+  /// @brief The distance (not squared) from every row of X to every centroid: a row-major
+  /// X.rows() x n_clusters array, computed in double.
+  std::vector<T> transform(Matrix<const T> X) const {
+    require_fitted("transform");
+    require_columns("transform", X);
+    const std::size_t k = fitted_.k, d = fitted_.d;
+    std::vector<T> out(X.rows() * k);
+    if (X.rows() == 0) return out;
+    detail::require_usable(*pool_, X, "X", X.rows());
+    detail::for_blocks(*pool_, X.rows(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i)
+        for (std::size_t c = 0; c < k; ++c)
+          out[i * k + c] =
+              static_cast<T>(std::sqrt(detail::squared_distance(X.row(i), fitted_.centroids.data() + c * d, d)));
+    });
+    return out;
+  }
+
+  /// @brief Minus the inertia of X for the fitted centroids (scikit-learn's score): the sum
+  /// of squared distances of the rows to their nearest centroids, negated.
+  double score(Matrix<const T> X) const { return score_impl(X, nullptr); }
+  /// @brief The same, each row's squared distance multiplied by its weight.
+  double score(Matrix<const T> X, const std::vector<double>& sample_weight) const {
+    return score_impl(X, &sample_weight);
   }
 
   /// @brief The n_clusters x n_features centroids of the last fit.
@@ -117,7 +155,9 @@ class KMeans {
   /// The algorithm a fit of n x d rows into k clusters runs (see Algorithm and README).
   static Algorithm resolve(const Options& o, std::size_t n, std::size_t k, std::size_t d) {
     Algorithm a = o.algorithm;
-    if (a == Algorithm::automatic) a = k <= 8 ? Algorithm::lloyd : d <= 16 ? Algorithm::hamerly : Algorithm::elkan;
+    // Measured (bench/compare_algorithms.py, README): Hamerly was the fastest or within a few
+    // per cent of it at every point; with one cluster there is nothing to skip.
+    if (a == Algorithm::automatic) a = k == 1 ? Algorithm::lloyd : Algorithm::hamerly;
     if (a == Algorithm::elkan && detail::ElkanBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
     return a;
   }
@@ -140,13 +180,53 @@ class KMeans {
     if (!is_fitted()) detail::throw_logic_error(what, "() called before a successful fit()");
   }
 
+  void require_columns(const char* what, Matrix<const T> X) const {
+    if (X.cols() != fitted_.d)
+      detail::throw_invalid_argument(what, ": X has ", X.cols(), " columns, the model was fitted on ", fitted_.d);
+  }
+
+  static void require_weights(const std::vector<double>& w, std::size_t rows) {
+    if (w.size() != rows)
+      detail::throw_invalid_argument("sample_weight has ", w.size(), " values, X has ", rows, " rows");
+    double total = 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (!(w[i] >= 0) || !std::isfinite(w[i]))
+        detail::throw_invalid_argument("sample_weight[", i, "] is ", w[i], "; weights must be finite and >= 0");
+      total += w[i];
+    }
+    if (!(total > 0)) detail::throw_invalid_argument("sample_weight is all zeros");
+    if (!std::isfinite(total)) detail::throw_invalid_argument("sample_weight sums to ", total);
+  }
+
+  double score_impl(Matrix<const T> X, const std::vector<double>* weight) const {
+    require_fitted("score");
+    require_columns("score", X);
+    if (weight) require_weights(*weight, X.rows());
+    if (X.rows() == 0) return 0.0;
+    const std::vector<std::int32_t> labels = predict(X);
+    const std::size_t d = fitted_.d;
+    std::vector<double> block_sums(detail::block_count(X.rows()), 0.0);
+    detail::for_blocks(*pool_, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
+      double sum = 0.0;
+      for (std::size_t i = begin; i < end; ++i) {
+        const double dist =
+            detail::squared_distance(X.row(i), fitted_.centroids.data() + static_cast<std::size_t>(labels[i]) * d, d);
+        sum += weight ? (*weight)[i] * dist : dist;
+      }
+      block_sums[b] = sum;
+    });
+    double total = 0.0;
+    for (const double s : block_sums) total += s;  // in block order: the same on any thread count
+    return -total;
+  }
+
   detail::ThreadPool& pool() {
     const std::size_t n = options_.n_threads == 0 ? detail::hardware_threads() : options_.n_threads;
     if (!pool_ || pool_->size() != n) pool_ = std::make_unique<detail::ThreadPool>(n);
     return *pool_;
   }
 
-  KMeans& fit_impl(Matrix<const T> X, const Matrix<const T>* given) {
+  KMeans& fit_impl(Matrix<const T> X, const Matrix<const T>* given, const std::vector<double>* sample_weight) {
     const std::size_t k = options_.n_clusters;
     if (X.rows() == 0) detail::throw_invalid_argument("X has no rows");
     if (X.cols() == 0) detail::throw_invalid_argument("X has no columns");
@@ -155,6 +235,8 @@ class KMeans {
     if (given && (given->rows() != k || given->cols() != X.cols()))
       detail::throw_invalid_argument("initial centroids are ", given->rows(), " x ", given->cols(), ", expected ", k,
                                      " x ", X.cols(), " (n_clusters x columns of X)");
+    if (sample_weight) require_weights(*sample_weight, X.rows());
+    const double* weight = sample_weight ? sample_weight->data() : nullptr;
     detail::ThreadPool& workers = pool();
     detail::require_usable(workers, X, "X", X.rows());
     if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
@@ -164,7 +246,7 @@ class KMeans {
 
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
     const Algorithm method = resolve(options_, X.rows(), k, X.cols());
-    detail::Lloyd<T> lloyd(workers, X, k, *buffers_, method);
+    detail::Lloyd<T> lloyd(workers, X, k, *buffers_, method, weight);
     detail::LloydResult<T> best;
     bool have_best = false;
     const std::size_t runs = given ? 1 : options_.n_init;
@@ -176,7 +258,7 @@ class KMeans {
           std::copy(given->row(c), given->row(c) + X.cols(), start.begin() + static_cast<std::ptrdiff_t>(c * X.cols()));
       } else {
         detail::Rng rng(detail::derive_seed(options_.seed, run));
-        start = detail::initial_centroids(workers, X, k, options_.init, rng);
+        start = detail::initial_centroids(workers, X, k, options_.init, rng, weight);
       }
       detail::LloydResult<T> result = lloyd.run(std::move(start), options_, tol_scaled);
       const bool stopped = result.stopped;

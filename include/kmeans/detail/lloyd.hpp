@@ -37,8 +37,9 @@ struct LloydResult {
 template <class T>
 struct LloydBuffers {
   struct Slot {
-    std::vector<double> sums;          // k x d, rows valid where counts > 0
-    std::vector<std::int64_t> counts;  // k
+    std::vector<double> sums;          // k x d (weighted), rows valid where counts > 0
+    std::vector<std::int64_t> counts;  // k: rows
+    std::vector<double> mass;          // k: their total weight (= counts without weights)
     std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
     std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
     std::vector<std::size_t> scan;     // Hamerly: the block's rows its bounds leave open
@@ -49,6 +50,7 @@ struct LloydBuffers {
   std::vector<Slot> slots;
   std::vector<double> sums;          // k x d
   std::vector<std::int64_t> counts;  // k
+  std::vector<double> mass;          // k
   PackedCentroids<T> packed;
   CentroidGeometry geometry;  // Hamerly and Elkan
   HamerlyBounds hamerly;
@@ -59,6 +61,7 @@ struct LloydBuffers {
     for (auto& s : slots) {
       s.sums.resize(k * d);
       s.counts.resize(k);
+      s.mass.resize(k);
       s.start.resize(k);
       s.order.resize(block_rows);
       s.scan.reserve(block_rows);
@@ -69,9 +72,12 @@ struct LloydBuffers {
 template <class T>
 class Lloyd {
  public:
-  /// `method`: lloyd, hamerly or elkan (the model resolves automatic).
-  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers, Algorithm method)
+  /// `method`: lloyd, hamerly or elkan (the model resolves automatic). `weight`: one per row
+  /// (finite, >= 0, not all zero), or null for all ones.
+  Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers, Algorithm method,
+        const double* weight = nullptr)
       : method_(method),
+        weight_(weight),
         buffers_(buffers),
         pool_(pool),
         X_(X),
@@ -80,6 +86,7 @@ class Lloyd {
         slots_(buffers.slots),
         sums_(buffers.sums),
         counts_(buffers.counts),
+        mass_(buffers.mass),
         packed_(buffers.packed) {
     buffers.reserve(slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8), k, d_);
   }
@@ -153,6 +160,7 @@ class Lloyd {
     if (Accumulate) {
       sums_.assign(k_ * d_, 0.0);
       counts_.assign(k_, 0);
+      mass_.assign(k_, 0.0);
     }
     // Two ways to sum a block's rows per cluster, both adding each cluster's rows in
     // ascending order (the same bits): row by row as they are labelled, while the row is
@@ -170,10 +178,10 @@ class Lloyd {
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
             const auto c = static_cast<std::size_t>(label);
             const T* x = X_.row(i);
-            if (want_inertia) s.inertia += squared_distance(x, centroids.data() + c * d_, d_);
+            if (want_inertia) s.inertia += weight(i) * squared_distance(x, centroids.data() + c * d_, d_);
             s.changed += labels[i] != label;
             labels[i] = label;
-            if (row_by_row) add_row(s, c, x);
+            if (row_by_row) add_row(s, c, i);
           });
           if (Accumulate && !row_by_row) accumulate_block(s, labels, begin, end);
         },
@@ -190,6 +198,7 @@ class Lloyd {
     if (Accumulate) {
       sums_.assign(k_ * d_, 0.0);
       counts_.assign(k_, 0);
+      mass_.assign(k_, 0.0);
     }
     const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
     Pass pass;
@@ -205,11 +214,12 @@ class Lloyd {
             label_block_elkan(s, begin, end, centroids, labels, first);
           if (want_inertia)
             for (std::size_t i = begin; i < end; ++i)
-              s.inertia += squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+              s.inertia += weight(i) *
+                           squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
           if (!Accumulate) return;
           if (row_by_row) {
             std::fill(s.counts.begin(), s.counts.end(), 0);
-            for (std::size_t i = begin; i < end; ++i) add_row(s, static_cast<std::size_t>(labels[i]), X_.row(i));
+            for (std::size_t i = begin; i < end; ++i) add_row(s, static_cast<std::size_t>(labels[i]), i);
           } else {
             accumulate_block(s, labels, begin, end);
           }
@@ -273,7 +283,11 @@ class Lloyd {
     }
     if (!Accumulate) return;
     for (std::size_t t = 0; t < n; ++t)
-      for (std::size_t c = 0; c < k_; ++c) counts_[c] += slots_[t].counts[c];
+      for (std::size_t c = 0; c < k_; ++c) {
+        if (slots_[t].counts[c] == 0) continue;
+        counts_[c] += slots_[t].counts[c];
+        mass_[c] += slots_[t].mass[c];
+      }
     // The sums are k x d per slot: merged by all threads, each a range of clusters, every
     // element still added in slot (block) order.
     const std::size_t parts = std::min(pool_.size(), k_);
@@ -304,38 +318,46 @@ class Lloyd {
     std::fill(s.counts.begin(), s.counts.end(), 0);
     for (std::size_t r = 0; r < end - begin; ++r) {
       const std::size_t i = s.order[r];
-      add_row(s, static_cast<std::size_t>(labels[i]), X_.row(i));
+      add_row(s, static_cast<std::size_t>(labels[i]), i);
     }
   }
 
-  /// sums[c] += x (or = x for the block's first row of cluster c), counts[c] += 1.
-  void add_row(Slot& s, std::size_t c, const T* x) {
+  /// Row i's weight (1 without weights).
+  double weight(std::size_t i) const noexcept { return weight_ ? weight_[i] : 1.0; }
+
+  /// sums[c] += w x (or = w x for the block's first row of cluster c), counts[c] += 1,
+  /// mass[c] += w. Without weights w = 1: w x is x exactly and mass equals counts.
+  void add_row(Slot& s, std::size_t c, std::size_t i) {
+    const T* x = X_.row(i);
+    const double w = weight(i);
     double* sum = s.sums.data() + c * d_;
     if (s.counts[c]++ == 0) {
-      for (std::size_t j = 0; j < d_; ++j) sum[j] = static_cast<double>(x[j]);
+      for (std::size_t j = 0; j < d_; ++j) sum[j] = w * static_cast<double>(x[j]);
+      s.mass[c] = w;
     } else {
-      for (std::size_t j = 0; j < d_; ++j) sum[j] += static_cast<double>(x[j]);
+      for (std::size_t j = 0; j < d_; ++j) sum[j] += w * static_cast<double>(x[j]);
+      s.mass[c] += w;
     }
   }
 
-  /// next = means of sums_/counts_ after relocating empty clusters; a cluster left empty
-  /// keeps its centroid.
+  /// next = weighted means of the clusters after relocating empty ones (no rows, or only
+  /// rows of weight zero); a cluster left empty keeps its centroid.
   void update(const std::vector<T>& centroids, std::vector<T>& next, std::vector<std::int32_t>& labels) {
     relocate_empty_clusters(centroids, labels);
     for (std::size_t c = 0; c < k_; ++c) {
       for (std::size_t j = 0; j < d_; ++j) {
-        next[c * d_ + j] = counts_[c] > 0 ? static_cast<T>(sums_[c * d_ + j] / static_cast<double>(counts_[c]))
-                                          : centroids[c * d_ + j];
+        next[c * d_ + j] = mass_[c] > 0 ? static_cast<T>(sums_[c * d_ + j] / mass_[c]) : centroids[c * d_ + j];
       }
     }
   }
 
-  /// Each empty cluster, in ascending index, takes the next row farthest from its assigned
-  /// centroid (ties: lowest row), which leaves its old cluster's sums (as scikit-learn does).
+  /// Each empty cluster, in ascending index, takes the next row of positive weight farthest
+  /// from its assigned centroid (ties: lowest row), which leaves its old cluster's sums (as
+  /// scikit-learn does).
   void relocate_empty_clusters(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
     std::vector<std::size_t> empty;
     for (std::size_t c = 0; c < k_; ++c)
-      if (counts_[c] == 0) empty.push_back(c);
+      if (!(mass_[c] > 0)) empty.push_back(c);
     if (empty.empty()) return;
     const std::size_t m = empty.size();
     using Far = std::pair<double, std::size_t>;  // (distance, row)
@@ -349,6 +371,7 @@ class Lloyd {
         [&](std::vector<Far>& s, std::size_t begin, std::size_t end) {
           s.clear();
           for (std::size_t i = begin; i < end; ++i) {
+            if (!(weight(i) > 0)) continue;
             const auto c = static_cast<std::size_t>(labels[i]);
             s.emplace_back(squared_distance(X_.row(i), centroids.data() + c * d_, d_), i);
           }
@@ -366,12 +389,15 @@ class Lloyd {
       const std::size_t to = empty[e];
       const auto from = static_cast<std::size_t>(labels[row]);
       const T* x = X_.row(row);
+      const double w = weight(row);
       for (std::size_t j = 0; j < d_; ++j) {
-        sums_[from * d_ + j] -= static_cast<double>(x[j]);
-        sums_[to * d_ + j] = static_cast<double>(x[j]);
+        sums_[from * d_ + j] -= w * static_cast<double>(x[j]);
+        sums_[to * d_ + j] = w * static_cast<double>(x[j]);
       }
       --counts_[from];
+      mass_[from] -= w;
       counts_[to] = 1;
+      mass_[to] = w;
       labels[row] = static_cast<std::int32_t>(to);
       // Its bounds were about its old centroid.
       if (method_ == Algorithm::hamerly) buffers_.hamerly.forget(row);
@@ -380,6 +406,7 @@ class Lloyd {
   }
 
   Algorithm method_;
+  const double* weight_;
   LloydBuffers<T>& buffers_;
   ThreadPool& pool_;
   Matrix<const T> X_;
@@ -387,6 +414,7 @@ class Lloyd {
   std::vector<Slot>& slots_;
   std::vector<double>& sums_;
   std::vector<std::int64_t>& counts_;
+  std::vector<double>& mass_;
   PackedCentroids<T>& packed_;
 };
 

@@ -1,0 +1,183 @@
+// scikit-learn parity: sample weights (against repeated and dropped rows), transform, score
+// and fit_predict (against the brute-force reference).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <kmeans/kmeans_model.hpp>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "catch.hpp"
+#include "checks.hpp"
+#include "reference.hpp"
+#include "test_data.hpp"
+
+using kmeans::Algorithm;
+using kmeans::KMeans;
+using kmeans::Matrix;
+using kmeans::Options;
+
+namespace {
+
+Options options(std::size_t k, Algorithm a = Algorithm::lloyd) {
+  Options o;
+  o.n_clusters = k;
+  o.tol = 0;
+  o.max_iter = 300;
+  o.n_threads = 2;
+  o.algorithm = a;
+  return o;
+}
+
+template <class T>
+void check_close(Matrix<const T> a, Matrix<const T> b, double rel) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  for (std::size_t i = 0; i < a.rows(); ++i)
+    for (std::size_t j = 0; j < a.cols(); ++j)
+      CHECK(std::abs(static_cast<double>(a(i, j)) - static_cast<double>(b(i, j))) <=
+            rel * (1 + std::abs(static_cast<double>(b(i, j)))));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("integer weights equal repeated rows", "[parity][weights]", float, double) {
+  using T = TestType;
+  const auto data = blobs<T>(1200, 5, 6, 1.5, 41);
+  std::vector<double> w(data.rows);
+  std::vector<T> repeated;
+  std::vector<std::size_t> source;  // the row of X each repeated row copies
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    w[i] = static_cast<double>(1 + (i * 7) % 4);  // 1 to 4
+    for (int r = 0; r < static_cast<int>(w[i]); ++r) {
+      repeated.insert(repeated.end(), data.view().row(i), data.view().row(i) + 5);
+      source.push_back(i);
+    }
+  }
+  const Matrix<const T> R(repeated.data(), source.size(), 5);
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+    Options o = options(6, a);
+    const auto start = kmeans::initial_centroids(data.view(), o);
+    const Matrix<const T> C(start.data(), 6, 5);
+    KMeans<T> weighted(o), plain(o);
+    weighted.fit(data.view(), w, C);
+    plain.fit(R, C);
+    CHECK(weighted.n_iter() == plain.n_iter());
+    for (std::size_t r = 0; r < source.size(); ++r) CHECK(plain.labels()[r] == weighted.labels()[source[r]]);
+    check_close(weighted.centroids(), plain.centroids(), rel_tol<T>());
+    CHECK(ref::rel_diff(weighted.inertia(), plain.inertia()) <= 1e-9);
+    CHECK(ref::rel_diff(weighted.score(data.view(), w), plain.score(R)) <= 1e-9);
+  }
+}
+
+TEMPLATE_TEST_CASE("zero weights equal dropped rows", "[parity][weights]", float, double) {
+  using T = TestType;
+  const auto data = blobs<T>(1500, 4, 8, 2.0, 42);
+  std::vector<double> w(data.rows);
+  std::vector<T> kept;
+  std::vector<std::size_t> source;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    w[i] = i % 3 == 0 ? 0.0 : 0.5 + static_cast<double>(i % 5) * 0.25;
+    if (w[i] == 0) continue;
+    kept.insert(kept.end(), data.view().row(i), data.view().row(i) + 4);
+    source.push_back(i);
+  }
+  std::vector<double> kept_w;
+  for (const std::size_t i : source) kept_w.push_back(w[i]);
+  const Matrix<const T> K(kept.data(), source.size(), 4);
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+    Options o = options(8, a);
+    const auto start = kmeans::initial_centroids(K, o);
+    const Matrix<const T> C(start.data(), 8, 4);
+    KMeans<T> with_zeros(o), without(o);
+    with_zeros.fit(data.view(), w, C);
+    without.fit(K, kept_w, C);
+    CHECK(with_zeros.n_iter() == without.n_iter());
+    for (std::size_t r = 0; r < source.size(); ++r) CHECK(without.labels()[r] == with_zeros.labels()[source[r]]);
+    check_close(with_zeros.centroids(), without.centroids(), rel_tol<T>());
+    CHECK(ref::rel_diff(with_zeros.inertia(), without.inertia()) <= 1e-9);
+  }
+}
+
+TEMPLATE_TEST_CASE("a weighted fit is the weighted reference and is thread-count independent", "[parity][weights]",
+                   float, double) {
+  using T = TestType;
+  const auto data = blobs<T>(2000, 6, 10, 3.0, 43);
+  std::vector<double> w(data.rows);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.1 + static_cast<double>((i * 2654435761u) % 1000) / 250.0;
+  Options o = options(10);
+  o.n_threads = 1;
+  KMeans<T> one(o);
+  one.fit(data.view(), w);
+  // Converged on stable labels: centroids are the weighted means of their rows.
+  REQUIRE(one.converged());
+  const ref::Dense X = ref::to_dense(data.view());
+  std::vector<double> sums(10 * 6, 0.0), mass(10, 0.0);
+  double inertia = 0.0;
+  const ref::Dense C = ref::to_dense(one.centroids());
+  for (std::size_t i = 0; i < X.rows; ++i) {
+    const auto c = static_cast<std::size_t>(one.labels()[i]);
+    mass[c] += w[i];
+    for (std::size_t j = 0; j < 6; ++j) sums[c * 6 + j] += w[i] * X.row(i)[j];
+    inertia += w[i] * ref::sqdist(X.row(i), C.row(c), 6);
+  }
+  for (std::size_t c = 0; c < 10; ++c)
+    for (std::size_t j = 0; j < 6; ++j)
+      CHECK(std::abs(C.row(c)[j] - sums[c * 6 + j] / mass[c]) <= rel_tol<T>() * (1 + std::abs(C.row(c)[j])));
+  CHECK(ref::rel_diff(one.inertia(), inertia) <= 1e-12);
+  CHECK(one.labels() == ref::assign(X, C).labels);
+  for (const std::size_t threads : {2, 3}) {
+    o.n_threads = threads;
+    KMeans<T> many(o);
+    many.fit(data.view(), w);
+    CHECK(many.labels() == one.labels());
+    CHECK(bits(many.inertia()) == bits(one.inertia()));
+  }
+}
+
+TEST_CASE("bad sample weights are a clear error and change nothing", "[parity][weights][errors]") {
+  const auto data = blobs<double>(100, 2, 2, 1.0, 44);
+  KMeans<double> km(options(2));
+  km.fit(data.view());
+  const auto labels = km.labels();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::vector<double>> bad = {std::vector<double>(99, 1.0), std::vector<double>(101, 1.0),
+                                                std::vector<double>(100, 0.0)};
+  for (const auto& w : bad) CHECK_THROWS_AS(km.fit(data.view(), w), std::invalid_argument);
+  for (const double v : {-1.0, std::nan(""), inf}) {
+    std::vector<double> w(100, 1.0);
+    w[37] = v;
+    CHECK_THROWS_AS(km.fit(data.view(), w), std::invalid_argument);
+    CHECK_THROWS_AS(km.score(data.view(), w), std::invalid_argument);
+  }
+  CHECK(km.labels() == labels);
+}
+
+TEMPLATE_TEST_CASE("transform, score and fit_predict match the reference", "[parity]", float, double) {
+  using T = TestType;
+  const auto data = blobs<T>(700, 9, 5, 2.0, 45, 2);
+  const auto other = blobs<T>(300, 9, 5, 2.0, 46, 1);
+  KMeans<T> km(options(5));
+  const auto labels = km.fit_predict(data.view());
+  CHECK(labels == km.labels());
+  const ref::Dense C = ref::to_dense(km.centroids());
+  const ref::Dense Y = ref::to_dense(other.view());
+  const std::vector<T> dist = km.transform(other.view());
+  REQUIRE(dist.size() == 300 * 5);
+  double inertia = 0.0;
+  const ref::Assignment a = ref::assign(Y, C);
+  for (std::size_t i = 0; i < Y.rows; ++i) {
+    for (std::size_t c = 0; c < 5; ++c)
+      CHECK(std::abs(static_cast<double>(dist[i * 5 + c]) - std::sqrt(ref::sqdist(Y.row(i), C.row(c), 9))) <=
+            rel_tol<T>() * (1 + static_cast<double>(dist[i * 5 + c])));
+    inertia += a.best[i];
+  }
+  CHECK(ref::rel_diff(km.score(other.view()), -inertia) <= 1e-12);
+  CHECK(ref::rel_diff(km.score(data.view()), -km.inertia()) <= 1e-12);
+  CHECK_THROWS_AS(km.transform(Matrix<const T>(dist.data(), 2, 4)), std::invalid_argument);
+  KMeans<T> unfitted(options(5));
+  CHECK_THROWS_AS(unfitted.transform(other.view()), std::logic_error);
+  CHECK_THROWS_AS(unfitted.score(other.view()), std::logic_error);
+}
