@@ -152,8 +152,8 @@ class KMeans {
     Algorithm algorithm = Algorithm::lloyd;
   };
 
-  /// The algorithm a fit of n x d rows into k clusters runs (see Algorithm and README).
-  static Algorithm resolve(const Options& o, std::size_t n, std::size_t k, std::size_t d) {
+  /// The algorithm a fit of n rows into k clusters runs (see Algorithm and README).
+  static Algorithm resolve(const Options& o, std::size_t n, std::size_t k) {
     Algorithm a = o.algorithm;
     // Measured (bench/compare_algorithms.py, README): Hamerly was the fastest or within a few
     // per cent of it at every point; with one cluster there is nothing to skip.
@@ -245,7 +245,7 @@ class KMeans {
     const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;
 
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
-    const Algorithm method = resolve(options_, X.rows(), k, X.cols());
+    const Algorithm method = resolve(options_, X.rows(), k);
     detail::Lloyd<T> lloyd(workers, X, k, *buffers_, method, weight);
     detail::LloydResult<T> best;
     bool have_best = false;
