@@ -7,7 +7,9 @@
 //       stops after `stop_after` iterations
 //   [1] rows 1..64   [2] cols 1..16   [3] stride padding 0..3   [4] k 1..rows+1 (rows+1 is
 //       a documented error)   [5] max_iter 1..16   [6] n_init 1..3   [7] n_threads 1..3
-//   [8] stop_after 1..4   [9..16] seed   then the values, row by row.
+//   [8] stop_after 1..4   [9..16] seed   then the values, row by row; then one byte: bits
+//   0-1 the algorithm (lloyd, hamerly, elkan, automatic), bit 2 sample weights, one byte per
+//   row from {0, 0.25, 1, 3, 1e-3, 1e3, -1, NaN} (the last two are errors).
 // Only std::invalid_argument may escape fit, and only for the documented reasons; a model
 // that fitted must have finite centroids, labels in range that predict() reproduces and that
 // name a nearest centroid (checked by brute force in double), and a finite inertia >= 0. Any violation aborts, which
@@ -111,19 +113,43 @@ void run(Bytes& in, std::uint8_t flags) {
     for (std::size_t j = 0; j < cols; ++j) finite = finite && std::isfinite(X(i, j));
   const bool given = (flags & 4) != 0 && k <= rows;
 
+  // After the values (zero when the input is shorter): the algorithm, and sample weights.
+  const std::uint8_t extra = in.next();
+  const kmeans::Algorithm algorithms[] = {kmeans::Algorithm::lloyd, kmeans::Algorithm::hamerly,
+                                          kmeans::Algorithm::elkan, kmeans::Algorithm::automatic};
+  o.algorithm = algorithms[extra & 3];
+  std::vector<double> weight;
+  bool weights_ok = true;
+  if (extra & 4) {
+    const double table[] = {0.0, 0.25, 1.0, 3.0, 1e-3, 1e3, -1.0, std::nan("")};
+    double total = 0.0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      weight.push_back(table[in.next() % 8]);
+      weights_ok = weights_ok && weight.back() >= 0;  // false for -1 and NaN
+      total += weight.back() >= 0 ? weight.back() : 0.0;
+    }
+    weights_ok = weights_ok && total > 0;
+  }
+
   kmeans::KMeans<T> km(o);
+  const kmeans::Matrix<const T> first_rows(buffer.data(), std::min(k, rows), cols, stride);
   try {
-    if (given)
-      km.fit(X, kmeans::Matrix<const T>(buffer.data(), k, cols, stride));
+    if (given && !weight.empty())
+      km.fit(X, weight, first_rows);
+    else if (given)
+      km.fit(X, first_rows);
+    else if (!weight.empty())
+      km.fit(X, weight);
     else
       km.fit(X);
   } catch (const std::invalid_argument&) {
-    // Documented causes: k > rows, a NaN or infinity, or (double) rows too large to sum.
-    require(k > rows || !finite || sizeof(T) == 8, "invalid_argument without a documented cause");
+    // Documented causes: k > rows, a NaN or infinity, (double) rows too large to sum, or
+    // weights negative, NaN or all zero.
+    require(k > rows || !finite || sizeof(T) == 8 || !weights_ok, "invalid_argument without a documented cause");
     require(!km.is_fitted(), "a failed fit left a fitted model");
     return;
   }
-  require(k <= rows && finite, "fit accepted bad input");
+  require(k <= rows && finite && weights_ok, "fit accepted bad input");
   require(km.is_fitted(), "fit succeeded but the model is not fitted");
   const auto C = km.centroids();
   require(C.rows() == k && C.cols() == cols, "centroids have the wrong shape");
@@ -135,6 +161,17 @@ void run(Bytes& in, std::uint8_t flags) {
   require(std::isfinite(km.inertia()) && km.inertia() >= 0.0, "inertia is not finite and >= 0");
   require(km.n_iter() >= 1 && km.n_iter() <= o.max_iter, "n_iter out of [1, max_iter]");
   require(km.predict(X) == labels, "predict(X) differs from labels()");
+  const double score = weight.empty() ? km.score(X) : km.score(X, weight);
+  require(std::abs(score + km.inertia()) <= 1e-9 * km.inertia(), "score(X) is not minus the inertia");
+  const std::vector<T> distances = km.transform(X);
+  require(distances.size() == rows * k, "transform has the wrong size");
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto l = static_cast<std::size_t>(labels[i]);
+    for (std::size_t c = 0; c < k; ++c)
+      require(distances[i * k + c] >= 0 && distances[i * k + c] >= distances[i * k + l] * (1 - 1e-6) ||
+                  !std::isfinite(static_cast<double>(distances[i * k + c])),
+              "transform disagrees with the labels");
+  }
   // Every label is a nearest centroid, by direct distances in double (up to their rounding).
   for (std::size_t i = 0; i < rows; ++i) {
     double nearest = std::numeric_limits<double>::infinity(), chosen = 0;
