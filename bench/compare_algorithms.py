@@ -4,8 +4,9 @@ lloyd and elkan, on the same data and the same initial centroids.
 
 Each point: make_blobs (k centres, std 1) or uniform [0, 1)^d data in float64, n rows (100000
 for d <= 10, 50000 for d = 50, 20000 for d = 200), initial centroids from scikit-learn's
-kmeans_plusplus (seed 0), tol = 1e-4, max_iter = 300, n_init = 1, all cores. Reported: the
-median fit time, iterations, and for ours the distance evaluations as a fraction of Lloyd's
+kmeans_plusplus (seed 0), tol = 1e-4, max_iter = 300, n_init = 1, all cores. Repeats are
+interleaved across implementations (each runs once, then each again). Reported: the median
+fit time, iterations, and for ours the distance evaluations as a fraction of Lloyd's
 n k per iteration. Every fit must end with the same n_iter and inertia as our Lloyd (theirs
 within 1e-6 relative where the iteration counts agree).
 
@@ -44,35 +45,42 @@ def settle():
     time.sleep(0.3)  # let the previous run's OpenMP/BLAS threads stop spinning
 
 
-def run_ours(driver, algorithm, X, C, tol, max_iter, repeats, tmp):
+def run_ours(driver, algorithm, X, C, tol, max_iter, tmp):
+    """One timed fit (after an untimed one that counts distance evaluations)."""
     xf, cf = os.path.join(tmp, "X.bin"), os.path.join(tmp, "C.bin")
     n, d = X.shape
     settle()
-    out = subprocess.run([driver, xf, cf, str(n), str(d), str(len(C)), "double", str(max_iter), str(repeats), "0",
+    out = subprocess.run([driver, xf, cf, str(n), str(d), str(len(C)), "double", str(max_iter), "1", "0",
                           algorithm, repr(tol)], check=True, capture_output=True, text=True)
     r = json.loads(out.stdout)
-    return {"seconds": statistics.median(r["seconds"]), "n_iter": r["n_iter"], "inertia": r["inertia"],
+    return {"seconds": r["seconds"][0], "n_iter": r["n_iter"], "inertia": r["inertia"],
             "evaluations": r["evaluations"], "ran": r["algorithm"]}
 
 
-def run_sklearn(algorithm, X, C, tol, max_iter, repeats):
+def run_sklearn(algorithm, X, C, tol, max_iter):
+    """One timed fit (after an untimed warm-up)."""
     def fit():
         return KMeans(n_clusters=len(C), init=C, n_init=1, max_iter=max_iter, tol=tol, algorithm=algorithm).fit(X)
     settle()
     fit()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        km = fit()
-        times.append(time.perf_counter() - t)
-    return {"seconds": statistics.median(times), "n_iter": int(km.n_iter_), "inertia": float(km.inertia_)}
+    t = time.perf_counter()
+    km = fit()
+    return {"seconds": time.perf_counter() - t, "n_iter": int(km.n_iter_), "inertia": float(km.inertia_)}
+
+
+def median_of(runs):
+    """The first run's fields, with the median time of all of them."""
+    out = dict(runs[0])
+    out["seconds"] = statistics.median(r["seconds"] for r in runs)
+    out["all_seconds"] = [r["seconds"] for r in runs]
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build/release")
     ap.add_argument("--out", default="bench/results")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--ks", default="5,20,80,170,500")
     ap.add_argument("--ds", default="2,10,50,200")
@@ -101,10 +109,17 @@ def main():
                     X.tofile(os.path.join(tmp, "X.bin"))
                     C.tofile(os.path.join(tmp, "C.bin"))
                     point = {"data": data, "n": n, "d": d, "k": k, "ours": {}, "sklearn": {}}
-                    for a in OURS:
-                        point["ours"][a] = run_ours(driver, a, X, C, args.tol, args.max_iter, args.repeats, tmp)
-                    for a in THEIRS:
-                        point["sklearn"][a] = run_sklearn(a, X, C, args.tol, args.max_iter, args.repeats)
+                    # Repeats interleaved (every implementation once, then again), so that a slow
+                    # spell of this shared machine falls on all of them, not on one.
+                    ours = {a: [] for a in OURS}
+                    theirs = {a: [] for a in THEIRS}
+                    for _ in range(args.repeats):
+                        for a in OURS:
+                            ours[a].append(run_ours(driver, a, X, C, args.tol, args.max_iter, tmp))
+                        for a in THEIRS:
+                            theirs[a].append(run_sklearn(a, X, C, args.tol, args.max_iter))
+                    point["ours"] = {a: median_of(r) for a, r in ours.items()}
+                    point["sklearn"] = {a: median_of(r) for a, r in theirs.items()}
                     lloyd = point["ours"]["lloyd"]
                     for a in OURS:
                         r = point["ours"][a]

@@ -247,6 +247,10 @@ class KMeans {
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
     const Algorithm method = resolve(options_, X.rows(), k);
     detail::Lloyd<T> lloyd(workers, X, k, *buffers_, method, weight);
+    struct ReleaseBounds {
+      detail::LloydBuffers<T>& buffers;
+      ~ReleaseBounds() { buffers.release_bounds(); }
+    } release_bounds{*buffers_};
     detail::LloydResult<T> best;
     bool have_best = false;
     const std::size_t runs = given ? 1 : options_.n_init;

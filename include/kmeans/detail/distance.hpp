@@ -16,6 +16,13 @@ inline constexpr std::size_t sum_lanes = 32;
 
 template <class F>
 inline double lane_sum(std::size_t d, F&& term) noexcept {
+  if (d < sum_lanes) {
+    // Only the tail: the same sum as below (the lanes would add zeros), without the
+    // 31 additions of empty lanes that dominate short rows.
+    double tail = 0.0;
+    for (std::size_t j = 0; j < d; ++j) tail += term(j);
+    return tail;
+  }
   double lane[sum_lanes] = {};
   std::size_t j = 0;
   for (; j + sum_lanes <= d; j += sum_lanes)

@@ -56,6 +56,13 @@ struct LloydBuffers {
   HamerlyBounds hamerly;
   ElkanBounds elkan;
 
+  /// The bounds are O(n) (Elkan: O(n k)): a fit frees them when it returns, rather than
+  /// have an idle model hold them.
+  void release_bounds() {
+    hamerly = HamerlyBounds{};
+    elkan = ElkanBounds{};
+  }
+
   void reserve(std::size_t n_slots, std::size_t k, std::size_t d) {
     slots.resize(n_slots);
     for (auto& s : slots) {
