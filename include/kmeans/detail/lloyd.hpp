@@ -159,21 +159,26 @@ class Lloyd {
     return pass;
   }
 
+  /// Clears the clusters' totals for a pass that accumulates, and says how its blocks sum
+  /// their rows per cluster. Two ways, both adding each cluster's rows in ascending order (the
+  /// same bits): row by row, while the row is still in cache, when a slot's k x d sums fit in
+  /// L2 beside it; or grouped by cluster after the block, so each sum row is touched once,
+  /// when the slot is large.
+  template <bool Accumulate>
+  bool start_pass() {
+    if (!Accumulate) return false;
+    sums_.assign(k_ * d_, 0.0);
+    counts_.assign(k_, 0);
+    mass_.assign(k_, 0.0);
+    return k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+  }
+
   /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals;
   /// with want_inertia, sums the direct squared distances to the assigned centroids.
   template <bool Accumulate>
   Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia) {
     packed_.assign(centroids.data(), k_, d_);
-    if (Accumulate) {
-      sums_.assign(k_ * d_, 0.0);
-      counts_.assign(k_, 0);
-      mass_.assign(k_, 0.0);
-    }
-    // Two ways to sum a block's rows per cluster, both adding each cluster's rows in
-    // ascending order (the same bits): row by row as they are labelled, while the row is
-    // still in cache, when a slot's k x d sums fit in L2 beside it; or grouped by cluster
-    // after the block, so each sum row is touched once, when the slot is large.
-    const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+    const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
     for_block_waves(
         pool_, X_.rows(), slots_,
@@ -202,12 +207,7 @@ class Lloyd {
   template <bool Accumulate>
   Pass bounded_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia, bool first) {
     if (method_ == Algorithm::hamerly) packed_.assign(centroids.data(), k_, d_);
-    if (Accumulate) {
-      sums_.assign(k_ * d_, 0.0);
-      counts_.assign(k_, 0);
-      mass_.assign(k_, 0.0);
-    }
-    const bool row_by_row = Accumulate && k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+    const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
     for_block_waves(
         pool_, X_.rows(), slots_,
