@@ -61,9 +61,10 @@ benchmark::Counter gflops(const Problem<T>& p, double passes) {
   return benchmark::Counter(passes * 2.0 * static_cast<double>(p.n * p.k * p.d) * 1e-9, benchmark::Counter::kIsRate);
 }
 
+/// Times fits of `iterations` Lloyd iterations from p's centroids; sets ms_per_iter and
+/// returns the iterations run.
 template <class T>
-void lloyd_iterations(benchmark::State& state) {
-  const Problem<T>& p = problem<T>(state);
+double time_iterations(benchmark::State& state, const Problem<T>& p) {
   kmeans::Options o;
   o.n_clusters = p.k;
   o.max_iter = iterations;
@@ -77,7 +78,13 @@ void lloyd_iterations(benchmark::State& state) {
   const double iters = static_cast<double>(state.iterations() * iterations);
   state.counters["ms_per_iter"] =
       benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.counters["GFLOPs"] = gflops(p, iters);
+  return iters;
+}
+
+template <class T>
+void lloyd_iterations(benchmark::State& state) {
+  const Problem<T>& p = problem<T>(state);
+  state.counters["GFLOPs"] = gflops(p, time_iterations(state, p));
 }
 
 /// The assignment step alone (labels for every row), on one thread: the kernel's speed
@@ -119,19 +126,7 @@ void float_range(benchmark::State& state) {
   Problem<float> p{{}, {}, base.n, base.d, base.k};
   for (const double v : base.data) p.data.push_back(static_cast<float>(v * scale));
   for (const double v : base.start) p.start.push_back(static_cast<float>(v * scale));
-  kmeans::Options o;
-  o.n_clusters = p.k;
-  o.max_iter = iterations;
-  o.run_till_max_iter = true;
-  kmeans::KMeans<float> model(o);
-  model.fit(p.X(), p.C());
-  for (auto _ : state) {
-    model.fit(p.X(), p.C());
-    benchmark::DoNotOptimize(model.inertia());
-  }
-  const double iters = static_cast<double>(state.iterations() * iterations);
-  state.counters["ms_per_iter"] =
-      benchmark::Counter(iters * 1e-3, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  time_iterations(state, p);
 }
 
 /// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound.

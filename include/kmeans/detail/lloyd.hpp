@@ -46,6 +46,12 @@ struct LloydBuffers {
     double inertia = 0.0;
     std::size_t changed = 0;
     std::size_t evaluations = 0;  // row-to-centroid distances computed
+
+    void start_block() {
+      inertia = 0.0;
+      changed = 0;
+      evaluations = 0;
+    }
   };
   std::vector<Slot> slots;
   std::vector<double> sums;          // k x d
@@ -183,9 +189,7 @@ class Lloyd {
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
-          s.inertia = 0.0;
-          s.changed = 0;
-          s.evaluations = 0;
+          s.start_block();
           if (row_by_row) std::fill(s.counts.begin(), s.counts.end(), 0);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
             const auto c = static_cast<std::size_t>(label);
@@ -212,9 +216,7 @@ class Lloyd {
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
-          s.inertia = 0.0;
-          s.changed = 0;
-          s.evaluations = 0;
+          s.start_block();
           if (method_ == Algorithm::hamerly)
             label_block_hamerly(s, begin, end, centroids, labels, first);
           else
