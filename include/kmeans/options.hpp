@@ -19,7 +19,7 @@ enum class Algorithm {
   elkan,      ///< k + 1 bounds per row: skips most distances; n (k + 1) doubles of memory
               ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
   hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
-  automatic,  ///< the library's choice from n, k, d (see README)
+  automatic,  ///< the library's choice: hamerly (lloyd for k = 1), from the measurements in README
 };
 
 /// @brief What the on_iteration callback is told after each iteration.
