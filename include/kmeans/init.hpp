@@ -20,8 +20,9 @@
 namespace kmeans {
 namespace detail {
 
-/// The row whose prefix sum of `weight` first exceeds r; `block_sums` are the per-block sums.
-inline std::size_t sample_row(const std::vector<double>& weight, const std::vector<double>& block_sums,
+/// The row whose prefix sum of the n values of `weight` first exceeds r; `block_sums` are
+/// their per-block sums.
+inline std::size_t sample_row(const double* weight, std::size_t n, const std::vector<double>& block_sums,
                               double r) noexcept {
   double acc = 0.0;
   for (std::size_t b = 0; b < block_sums.size(); ++b) {
@@ -29,14 +30,14 @@ inline std::size_t sample_row(const std::vector<double>& weight, const std::vect
       acc += block_sums[b];
       continue;
     }
-    const std::size_t end = std::min(weight.size(), (b + 1) * block_rows);
+    const std::size_t end = std::min(n, (b + 1) * block_rows);
     for (std::size_t i = b * block_rows; i < end; ++i) {
       acc += weight[i];
       if (acc > r && weight[i] > 0) return i;
     }
   }
   // Rounding left r beyond the total: the last row with any weight.
-  std::size_t i = weight.size();
+  std::size_t i = n;
   while (i > 1 && !(weight[i - 1] > 0)) --i;
   return i - 1;
 }
@@ -76,13 +77,14 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
 
   std::size_t first_row = 0;
   if (weight) {
-    std::vector<double> all(weight, weight + n), sums(n_blocks, 0.0);
+    // block_pot holds the weights' block sums until the first centre's distances replace them.
     double total = 0.0;
     for (std::size_t b = 0; b < n_blocks; ++b) {
-      for (std::size_t i = b * block_rows; i < std::min(n, (b + 1) * block_rows); ++i) sums[b] += all[i];
-      total += sums[b];
+      block_pot[b] = 0.0;
+      for (std::size_t i = b * block_rows; i < std::min(n, (b + 1) * block_rows); ++i) block_pot[b] += weight[i];
+      total += block_pot[b];
     }
-    first_row = sample_row(all, sums, rng.uniform() * total);
+    first_row = sample_row(weight, n, block_pot, rng.uniform() * total);
   } else {
     first_row = static_cast<std::size_t>(rng.below(n));
   }
@@ -91,8 +93,8 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   double pot = absorb(first, true);
   for (std::size_t c = 1; c < k; ++c) {
     for (std::size_t t = 0; t < trials; ++t) {
-      const std::size_t row =
-          pot > 0 ? sample_row(closest, block_pot, rng.uniform() * pot) : static_cast<std::size_t>(rng.below(n));
+      const std::size_t row = pot > 0 ? sample_row(closest.data(), n, block_pot, rng.uniform() * pot)
+                                      : static_cast<std::size_t>(rng.below(n));
       candidate[t] = X.row(row);
     }
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
