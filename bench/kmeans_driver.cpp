@@ -7,7 +7,7 @@
 // Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter). With
 // C.bin given as "-", each repeat is a whole default fit instead: k-means++ (seed 0), then
 // iterations until tol (1e-4) or at most `iterations`. With an algorithm (lloyd, hamerly,
-// elkan, automatic) and tol, each repeat fits from C.bin to convergence (at most
+// elkan, yinyang, automatic) and tol, each repeat fits from C.bin to convergence (at most
 // `iterations`) with that algorithm; the untimed warm-up fit counts distance evaluations.
 
 #include <algorithm>
@@ -48,6 +48,7 @@ int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std:
     const std::string name = argv[10];
     o.algorithm = name == "hamerly"     ? kmeans::Algorithm::hamerly
                   : name == "elkan"     ? kmeans::Algorithm::elkan
+                  : name == "yinyang"   ? kmeans::Algorithm::yinyang
                   : name == "automatic" ? kmeans::Algorithm::automatic
                   : name == "lloyd"     ? kmeans::Algorithm::lloyd
                                         : throw std::invalid_argument("unknown algorithm " + name);
@@ -75,7 +76,7 @@ int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std:
   }
   std::printf("{\"seconds\": [");
   for (std::size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.9g", i ? ", " : "", seconds[i]);
-  const char* names[] = {"lloyd", "elkan", "hamerly", "automatic"};
+  const char* names[] = {"lloyd", "elkan", "hamerly", "yinyang", "automatic"};  // Algorithm's order
   std::printf("], \"n_iter\": %zu, \"inertia\": %.17g, \"evaluations\": %zu, \"algorithm\": \"%s\", \"centroids\": [",
               model.n_iter(), model.inertia(), evaluations, names[static_cast<int>(model.algorithm_used())]);
   const auto cen = model.centroids();

@@ -6,7 +6,7 @@
 //   mpirun -np 4 build/release/examples/mpi_kmeans --npy data.npy --k 64 --threads 1
 //
 // Options: --npy FILE | --blobs N D CENTERS (default 100000 16 8), --k K (8), --init
-// parallel|random (parallel), --algorithm lloyd|hamerly|elkan|automatic (automatic),
+// parallel|random (parallel), --algorithm lloyd|hamerly|elkan|yinyang|automatic (automatic),
 // --threads T per process (0: all), --seed S (0), --max-iter M (300), --tol TOL (1e-4).
 
 #include <mpi.h>
@@ -67,10 +67,12 @@ Args parse(int argc, char** argv) {
         a.options.algorithm = Algorithm::hamerly;
       else if (v == "elkan")
         a.options.algorithm = Algorithm::elkan;
+      else if (v == "yinyang")
+        a.options.algorithm = Algorithm::yinyang;
       else if (v == "automatic")
         a.options.algorithm = Algorithm::automatic;
       else
-        throw std::invalid_argument("--algorithm is lloyd, hamerly, elkan or automatic");
+        throw std::invalid_argument("--algorithm is lloyd, hamerly, elkan, yinyang or automatic");
       ++i;
     } else if (flag == "--threads") {
       a.options.n_threads = std::stoul(value());
@@ -162,6 +164,7 @@ const char* name(kmeans::Algorithm a) {
     case kmeans::Algorithm::lloyd: return "lloyd";
     case kmeans::Algorithm::hamerly: return "hamerly";
     case kmeans::Algorithm::elkan: return "elkan";
+    case kmeans::Algorithm::yinyang: return "yinyang";
     case kmeans::Algorithm::automatic: break;
   }
   return "automatic";

@@ -170,7 +170,7 @@ TEST_CASE("bounds stay valid where a centroid moves by 1e37 next to values near 
   o.init_rounds = 2;
   KMeans<float> lloyd(o);
   lloyd.fit(X);
-  for (const auto a : {kmeans::Algorithm::elkan, kmeans::Algorithm::hamerly}) {
+  for (const auto a : {kmeans::Algorithm::elkan, kmeans::Algorithm::hamerly, kmeans::Algorithm::yinyang}) {
     o.algorithm = a;
     KMeans<float> km(o);
     km.fit(X);

@@ -1,4 +1,4 @@
-// Hamerly, Elkan and automatic against Lloyd: on the same data and initial centroids every
+// Hamerly, Elkan, Yinyang and automatic against Lloyd: on the same data and initial centroids every
 // iteration must produce the same inertia and centre shift (so the same labels) and the fit
 // the same labels, centroids, inertia and n_iter — to the bit, as Lloyd does itself.
 
@@ -96,7 +96,7 @@ TEMPLATE_TEST_CASE("every algorithm reproduces Lloyd iteration by iteration", "[
       const auto start = kmeans::initial_centroids(data.view(), o);
       const kmeans::Matrix<const T> C(start.data(), c.k, c.d);
       const Trace lloyd = run<T>(o, Algorithm::lloyd, data.view(), C);
-      for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::automatic}) {
+      for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang, Algorithm::automatic}) {
         CAPTURE(static_cast<int>(a));
         const Trace t = run<T>(o, a, data.view(), C);
         require_same(lloyd, t);
@@ -105,7 +105,7 @@ TEMPLATE_TEST_CASE("every algorithm reproduces Lloyd iteration by iteration", "[
         // computes all of them too (Hamerly: and the distance to the label once more).
         for (const auto e : lloyd.evaluations) CHECK(e == c.n * c.k);
         if (a == Algorithm::hamerly) CHECK(t.evaluations[0] == c.n * (c.k + 1));
-        if (a == Algorithm::elkan) CHECK(t.evaluations[0] == c.n * c.k);
+        if (a == Algorithm::elkan || a == Algorithm::yinyang) CHECK(t.evaluations[0] == c.n * c.k);
       }
     }
   }
@@ -120,7 +120,7 @@ TEST_CASE("on clustered data the bounds skip most distances", "[algorithms]") {
   const kmeans::Matrix<const double> C(start.data(), 40, 10);
   const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
   REQUIRE(lloyd.n_iter >= 4);
-  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
     const Trace t = run<double>(o, a, data.view(), C);
     require_same(lloyd, t);
     std::size_t total = 0;
@@ -135,7 +135,7 @@ TEMPLATE_TEST_CASE("accelerated fits are bit-identical for any thread count", "[
                    double) {
   using T = TestType;
   const auto data = blobs<T>(3000, 8, 25, 5.0, 77);
-  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+  for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
     Options o;
     o.n_clusters = 30;
     o.tol = 0;
@@ -168,6 +168,51 @@ TEST_CASE("elkan above its memory cap runs hamerly, with the same result", "[alg
   require_same(lloyd, capped);
 }
 
+TEST_CASE("yinyang above the memory cap runs hamerly, with the same result", "[algorithms]") {
+  const auto data = blobs<double>(2000, 6, 10, 3.0, 5);
+  Options o;
+  o.n_clusters = 40;
+  o.tol = 0;
+  const auto start = kmeans::initial_centroids(data.view(), o);
+  const kmeans::Matrix<const double> C(start.data(), 40, 6);
+  const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
+  REQUIRE(kmeans::detail::YinyangBounds::bytes(2000, 40) == 2000 * (4 + 1) * sizeof(double));
+  o.elkan_max_bytes = kmeans::detail::YinyangBounds::bytes(2000, 40);  // exactly enough: yinyang
+  const Trace yinyang = run<double>(o, Algorithm::yinyang, data.view(), C);
+  CHECK(yinyang.used == Algorithm::yinyang);
+  require_same(lloyd, yinyang);
+  o.elkan_max_bytes -= 1;  // one byte short: hamerly
+  const Trace capped = run<double>(o, Algorithm::yinyang, data.view(), C);
+  CHECK(capped.used == Algorithm::hamerly);
+  require_same(lloyd, capped);
+}
+
+TEST_CASE("yinyang's groups skip far centroids that hamerly's one bound cannot", "[algorithms]") {
+  // Many well separated clusters in a high dimension: after a few iterations a row's nearest
+  // other centroid is close, so Hamerly's single lower bound opens many rows each iteration,
+  // while most groups of centroids stay far and shut.
+  const auto data = blobs<double>(4000, 40, 200, 2.0, 12);
+  Options o;
+  o.n_clusters = 200;
+  o.tol = 0;
+  o.max_iter = 30;
+  const auto start = kmeans::initial_centroids(data.view(), o);
+  const kmeans::Matrix<const double> C(start.data(), 200, 40);
+  const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
+  const Trace hamerly = run<double>(o, Algorithm::hamerly, data.view(), C);
+  const Trace yinyang = run<double>(o, Algorithm::yinyang, data.view(), C);
+  require_same(lloyd, yinyang);
+  REQUIRE(lloyd.n_iter >= 3);
+  std::size_t h = 0, y = 0;
+  for (std::size_t it = 1; it < lloyd.n_iter; ++it) {
+    h += hamerly.evaluations[it];
+    y += yinyang.evaluations[it];
+  }
+  CAPTURE(h, y, lloyd.n_iter);
+  CHECK(y < h);
+  CHECK(y < (lloyd.n_iter - 1) * 4000 * 200 / 10);
+}
+
 TEMPLATE_TEST_CASE("accelerated fits with restarts, empty clusters and k-means++ equal Lloyd's", "[algorithms]", float,
                    double) {
   using T = TestType;
@@ -185,7 +230,7 @@ TEMPLATE_TEST_CASE("accelerated fits with restarts, empty clusters and k-means++
     o.n_threads = 2;
     KMeans<T> lloyd(o);
     lloyd.fit(data->view());
-    for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan}) {
+    for (const Algorithm a : {Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
       o.algorithm = a;
       KMeans<T> km(o);
       km.fit(data->view());

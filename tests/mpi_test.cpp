@@ -120,7 +120,7 @@ TEMPLATE_TEST_CASE("the distributed fit gives the single-process fit's labels an
   // float centroids are rounded from double sums that differ in the last bits: a float ulp.
   const double rel = std::is_same_v<T, float> ? 3e-7 : 1e-10;
   for (const int empty : {-1, 1}) {
-    for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+    for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
       CAPTURE(empty, static_cast<int>(a));
       const auto s = share<T>(3000, 7, 9, 42, empty);
       Options o;
@@ -154,7 +154,7 @@ TEST_CASE("empty clusters move to the farthest rows over all processes", "[mpi]"
   const Matrix<const double> C(start.data(), 8, 3);
   Options o;
   o.n_clusters = 8;
-  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
     o.algorithm = a;
     kmeans::KMeans<double> single(o);
     single.fit(s.global(), C);

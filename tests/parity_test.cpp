@@ -57,7 +57,7 @@ TEMPLATE_TEST_CASE("integer weights equal repeated rows", "[parity][weights]", f
     }
   }
   const Matrix<const T> R(repeated.data(), source.size(), 5);
-  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
     Options o = options(6, a);
     const auto start = kmeans::initial_centroids(data.view(), o);
     const Matrix<const T> C(start.data(), 6, 5);
@@ -87,7 +87,7 @@ TEMPLATE_TEST_CASE("zero weights equal dropped rows", "[parity][weights]", float
   std::vector<double> kept_w;
   for (const std::size_t i : source) kept_w.push_back(w[i]);
   const Matrix<const T> K(kept.data(), source.size(), 4);
-  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan}) {
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
     Options o = options(8, a);
     const auto start = kmeans::initial_centroids(K, o);
     const Matrix<const T> C(start.data(), 8, 4);

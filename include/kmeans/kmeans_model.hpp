@@ -31,6 +31,7 @@ inline Algorithm resolve_algorithm(const Options& o, std::size_t n, std::size_t 
   // per cent of it at every point; with one cluster there is nothing to skip.
   if (a == Algorithm::automatic) a = k == 1 ? Algorithm::lloyd : Algorithm::hamerly;
   if (a == Algorithm::elkan && ElkanBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
+  if (a == Algorithm::yinyang && YinyangBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
   return a;
 }
 
@@ -42,7 +43,7 @@ inline void validate_options(const Options& o) {
   if (o.n_init == 0) throw_invalid_argument("n_init must be at least 1, got 0");
   if (!(o.tol >= 0)) throw_invalid_argument("tol must be >= 0, got ", o.tol);
   if (o.algorithm != Algorithm::lloyd && o.algorithm != Algorithm::elkan && o.algorithm != Algorithm::hamerly &&
-      o.algorithm != Algorithm::automatic)
+      o.algorithm != Algorithm::yinyang && o.algorithm != Algorithm::automatic)
     throw_invalid_argument("algorithm has no such value: ", static_cast<int>(o.algorithm));
   validate_init(o);
 }

@@ -23,6 +23,8 @@ enum class Algorithm {
   elkan,      ///< k + 1 bounds per row: skips most distances; n (k + 1) doubles of memory
               ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
   hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
+  yinyang,    ///< 1 + k / 10 bounds per row (centroids in groups of about 10): skips rows, groups
+              ///< and centroids; n (k / 10 + 1) doubles (above elkan_max_bytes: hamerly)
   automatic,  ///< the library's choice: hamerly (lloyd for k = 1), from the measurements in README
 };
 
@@ -53,7 +55,8 @@ struct Options {
   /// were sampled).
   std::size_t init_rounds = 5;
   Algorithm algorithm = Algorithm::lloyd;
-  /// Elkan's bounds take n (k + 1) doubles; a fit that would need more runs hamerly.
+  /// Elkan's bounds take n (k + 1) doubles, Yinyang's n (k / 10 + 1); a fit whose bounds
+  /// would need more bytes than this runs hamerly instead.
   std::size_t elkan_max_bytes = std::size_t{1} << 30;
   std::uint64_t seed = 0;
   /// Threads a fit and predict use, the caller's included; 0: all hardware threads.

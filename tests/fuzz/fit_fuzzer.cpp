@@ -10,7 +10,8 @@
 //   [8] stop_after 1..4   [9..16] seed   then the values, row by row; then one byte: bits
 //   0-1 the algorithm (lloyd, hamerly, elkan, automatic), bit 2 sample weights, one byte per
 //   row from {0, 0.25, 1, 3, 1e-3, 1e3, -1, NaN} (the last two are errors), bit 3
-//   Init::kmeans_parallel (over bit 3 of [0]), bits 4-5 its rounds 1..4.
+//   Init::kmeans_parallel (over bit 3 of [0]), bits 4-5 its rounds 1..4, bit 6 yinyang (over
+//   bits 0-1).
 // Only std::invalid_argument may escape fit, and only for the documented reasons; a model
 // that fitted must have finite centroids, labels in range that predict() reproduces and that
 // name a nearest centroid (checked by brute force in double), and a finite inertia >= 0. Any violation aborts, which
@@ -118,7 +119,7 @@ void run(Bytes& in, std::uint8_t flags) {
   const std::uint8_t extra = in.next();
   const kmeans::Algorithm algorithms[] = {kmeans::Algorithm::lloyd, kmeans::Algorithm::hamerly,
                                           kmeans::Algorithm::elkan, kmeans::Algorithm::automatic};
-  o.algorithm = algorithms[extra & 3];
+  o.algorithm = (extra & 64) != 0 ? kmeans::Algorithm::yinyang : algorithms[extra & 3];
   if (extra & 8) {
     o.init = kmeans::Init::kmeans_parallel;
     o.init_rounds = 1 + ((extra >> 4) & 3);

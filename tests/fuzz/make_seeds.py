@@ -50,7 +50,7 @@ def main():
         "raw-bits-float": header(2, 16, 3, 1, 3) + bytes(rng.randrange(256) for _ in range(16 * 3 * 4)),
         "raw-bits-double": header(3, 16, 3, 0, 3) + bytes(rng.randrange(256) for _ in range(16 * 3 * 8)),
         "large-shape": header(0, 64, 16, 0, 20, threads=3) + blobs(rng, 64, 16, 8),
-        # After the values: the algorithm (bits 0-1) and sample weights (bit 2, a byte per row:
+        # After the values: the algorithm (bits 0-1; bit 6 yinyang) and sample weights (bit 2, a byte per row:
         # 0 -> 0, 1 -> 0.25, 2 -> 1, 3 -> 3, 4 -> 1e-3, 5 -> 1e3, 6 -> -1, 7 -> NaN).
         "hamerly": header(0, 50, 3, 0, 8) + blobs(rng, 50, 3, 8) + bytes([1]),
         "elkan-given-double": header(5, 40, 6, 1, 5) + blobs(rng, 40, 6, 5) + bytes([2]),
@@ -59,6 +59,10 @@ def main():
         "weights-with-zeros": header(1, 24, 2, 0, 3) + blobs(rng, 24, 2, 3) + bytes([4]) + bytes([0, 2] * 12),
         "weights-negative": header(0, 10, 2, 0, 2) + blobs(rng, 10, 2, 2) + bytes([4]) + bytes([2] * 5 + [6] + [2] * 4),
         "weights-all-zero": header(0, 10, 2, 0, 2) + blobs(rng, 10, 2, 2) + bytes([5]) + bytes(10),
+        # bit 6: yinyang; k 40 makes 4 groups of centroids.
+        "yinyang": header(0, 64, 5, 0, 40, max_iter=16) + blobs(rng, 64, 5, 12) + bytes([64]),
+        "yinyang-weights-double": header(1, 60, 3, 2, 25) + blobs(rng, 60, 3, 6) + bytes([64 | 4]) +
+        bytes(rng.choice([0, 1, 2, 3, 4, 5]) for _ in range(60)),
     }
     os.makedirs(HERE, exist_ok=True)
     for name, data in seeds.items():

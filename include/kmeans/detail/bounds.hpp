@@ -1,21 +1,23 @@
 #pragma once
-// Distance bounds for the accelerated exact algorithms (Hamerly 2010, Elkan 2003). After each
-// centroid update, the triangle inequality bounds every row's distance to its centroid from
-// above and to the others from below; a row (Hamerly) or a centroid (Elkan) whose bounds
-// already decide the argmin is skipped.
+// Distance bounds for the accelerated exact algorithms (Hamerly 2010, Elkan 2003, Yinyang:
+// Ding et al. 2015). After each centroid update, the triangle inequality bounds every row's
+// distance to its centroid from above and to the others from below; a row (Hamerly), a group
+// of centroids (Yinyang) or a centroid (Elkan, Yinyang) whose bounds already decide the argmin
+// is skipped.
 //
 // Exactly Lloyd's labels: a skip needs the bounds to separate the distances by a relative
 // margin (`keep`) far above the rounding of the bounds and of the double distances, so a
 // skipped centroid is strictly farther than the kept one in exact arithmetic and in the
 // double sums nearest_exact would compare. Rows that are not skipped are labelled by the same
 // kernel as Lloyd (Hamerly) or by the same direct double distances with the same lowest-index
-// rule (Elkan), so labels, and therefore centroids, are bit-identical to Lloyd's.
+// rule (Elkan, Yinyang), so labels, and therefore centroids, are bit-identical to Lloyd's.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <vector>
 
 #include "distance.hpp"
@@ -181,6 +183,191 @@ struct ElkanBounds {
       }
     }
     upper[i] = low[a];
+    return a;
+  }
+};
+
+
+/// Yinyang: the centroids are cut once, from the initial centroids, into t ~ k / 10 groups of
+/// nearby centroids; per row an upper bound on the distance to its centroid and one lower
+/// bound per group on the distance to the group's other centroids. An update lowers a group's
+/// bound by the group's largest shift only, so a far group stays skipped even while one of its
+/// centroids moves a lot; a row whose every group bound (or half gap) clears its upper bound is
+/// skipped whole, as in Hamerly; otherwise only the groups whose bound does not clear it are
+/// opened, and in them only the centroids whose own bound (the group's old bound less the
+/// centroid's own shift) does not. O(n t) memory.
+struct YinyangBounds {
+  std::vector<double> upper, lower;  // n; n x t
+  std::vector<std::size_t> members;  // the centroids, group by group, ascending within a group
+  std::vector<std::size_t> first;    // t + 1: group g is members[first[g] .. first[g + 1])
+  std::vector<std::size_t> group_of;  // k
+  std::vector<double> group_shift;    // t: the largest shift in each group in the last update
+  std::size_t t = 0;
+
+  /// Groups for k centroids (Ding et al.: k / 10).
+  static std::size_t groups_for(std::size_t k) noexcept { return std::max<std::size_t>(1, (k + 5) / 10); }
+  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (groups_for(k) + 1) * sizeof(double); }
+
+  /// Groups the k x d centroids (five Lloyd iterations over them from evenly spaced seeds,
+  /// direct double distances, lowest index on ties; empty groups dropped) and clears the bounds.
+  template <class T>
+  void reset(std::size_t n, const T* centroids, std::size_t k, std::size_t d) {
+    const std::size_t wanted = std::min(groups_for(k), k);
+    std::vector<double> seeds(wanted * d);
+    for (std::size_t g = 0; g < wanted; ++g)
+      for (std::size_t j = 0; j < d; ++j) seeds[g * d + j] = static_cast<double>(centroids[(g * k / wanted) * d + j]);
+    group_of.assign(k, 0);
+    for (int iteration = 0; iteration < 5; ++iteration) {
+      for (std::size_t c = 0; c < k; ++c) {
+        double best = std::numeric_limits<double>::infinity();
+        for (std::size_t g = 0; g < wanted; ++g) {
+          const double dg = lane_sum(d, [&](std::size_t j) {
+            const double v = static_cast<double>(centroids[c * d + j]) - seeds[g * d + j];
+            return v * v;
+          });
+          if (dg < best) {
+            best = dg;
+            group_of[c] = g;
+          }
+        }
+      }
+      std::vector<std::size_t> size(wanted, 0);
+      std::vector<double> sum(wanted * d, 0.0);
+      for (std::size_t c = 0; c < k; ++c) {
+        ++size[group_of[c]];
+        for (std::size_t j = 0; j < d; ++j) sum[group_of[c] * d + j] += static_cast<double>(centroids[c * d + j]);
+      }
+      for (std::size_t g = 0; g < wanted; ++g)
+        if (size[g] > 0)
+          for (std::size_t j = 0; j < d; ++j) seeds[g * d + j] = sum[g * d + j] / static_cast<double>(size[g]);
+    }
+    // Renumber the non-empty groups in order and list their members.
+    std::vector<std::size_t> number(wanted, SIZE_MAX);
+    t = 0;
+    for (std::size_t c = 0; c < k; ++c)
+      if (number[group_of[c]] == SIZE_MAX) number[group_of[c]] = t++;
+    for (std::size_t c = 0; c < k; ++c) group_of[c] = number[group_of[c]];
+    first.assign(t + 1, 0);
+    for (std::size_t c = 0; c < k; ++c) ++first[group_of[c] + 1];
+    std::partial_sum(first.begin(), first.end(), first.begin());
+    members.resize(k);
+    std::vector<std::size_t> next(first.begin(), first.end() - 1);
+    for (std::size_t c = 0; c < k; ++c) members[next[group_of[c]]++] = c;
+    group_shift.assign(t, 0.0);
+    upper.assign(n, std::numeric_limits<double>::infinity());
+    lower.assign(n * t, 0.0);
+  }
+
+  /// A row moved to another cluster outside the pass: its next pass opens every group.
+  void forget(std::size_t i) {
+    upper[i] = std::numeric_limits<double>::infinity();
+    std::fill_n(lower.begin() + static_cast<std::ptrdiff_t>(i * t), t, 0.0);
+  }
+
+  /// Before a pass: each group's largest shift from the last update.
+  void take_shifts(const CentroidGeometry& g) {
+    std::fill(group_shift.begin(), group_shift.end(), 0.0);
+    for (std::size_t c = 0; c < group_of.size(); ++c)
+      group_shift[group_of[c]] = std::max(group_shift[group_of[c]], g.shift[c]);
+  }
+
+  /// Labels row x (label a on entry) from its bounds, computing only the distances they leave
+  /// open; returns the new label and adds the distances computed to `evaluations`.
+  template <class T>
+  std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
+                    const CentroidGeometry& g, std::size_t& evaluations) {
+    double* low = lower.data() + i * t;
+    double u = upper[i] + g.shift[a];
+    double global = std::numeric_limits<double>::infinity();
+    for (std::size_t q = 0; q < t; ++q) global = std::min(global, lowered(low[q], group_shift[q]));
+    bool settled = u < keep * std::max(global, g.half_gap[a]);
+    double best = 0;  // squared distance to the best centroid so far
+    if (!settled) {
+      best = squared_distance(x, centroids + a * d, d);
+      u = std::sqrt(best);
+      ++evaluations;
+      settled = u < keep * std::max(global, g.half_gap[a]);
+    }
+    if (settled) {
+      for (std::size_t q = 0; q < t; ++q) low[q] = lowered(low[q], group_shift[q]);
+      upper[i] = u;
+      return a;
+    }
+    // Open the groups whose bound does not clear the best distance so far. A group's new bound
+    // is the least of its centroids' distances (or own bounds, for centroids skipped), the
+    // final label's excepted: in the label's group that is the second least, since every other
+    // value there is a distance no smaller than the label's or a bound above it.
+    const double d_a = u;
+    const std::size_t group_a = group_of[a];
+    bool group_a_opened = false;
+    std::size_t best_c = a, best_group = SIZE_MAX;
+    double best_group_second = 0;
+    for (std::size_t q = 0; q < t; ++q) {
+      const double old = low[q];
+      const double moved = lowered(old, group_shift[q]);
+      if (u < keep * moved) {
+        low[q] = moved;
+        continue;
+      }
+      group_a_opened |= q == group_a;
+      double least = std::numeric_limits<double>::infinity(), second = least;
+      const auto offer = [&](double value) {
+        second = std::min(second, std::max(least, value));
+        least = std::min(least, value);
+      };
+      for (std::size_t m = first[q]; m < first[q + 1]; ++m) {
+        const std::size_t c = members[m];
+        if (c == a) {
+          offer(d_a);
+          continue;
+        }
+        const double own = lowered(old, g.shift[c]);
+        if (u < keep * own) {
+          offer(own);
+          continue;
+        }
+        const double dc = squared_distance(x, centroids + c * d, d);
+        ++evaluations;
+        offer(std::sqrt(dc));
+        // nearest_exact's rule: the lowest (squared distance, index).
+        if (dc < best || (dc == best && c < best_c)) {
+          best = dc;
+          best_c = c;
+          u = std::sqrt(dc);
+        }
+      }
+      low[q] = least;
+      if (group_of[best_c] == q) {
+        best_group = q;
+        best_group_second = second;
+      }
+    }
+    if (group_of[best_c] == best_group) low[best_group] = best_group_second;
+    // The old centroid, no longer the label, bounds its group if that group was not opened.
+    if (best_c != a && !group_a_opened) low[group_a] = std::min(low[group_a], d_a);
+    upper[i] = u;
+    return best_c;
+  }
+
+  /// Row x with every distance computed (the first pass): its label, by nearest_exact's rule.
+  template <class T>
+  std::size_t label_all(std::size_t i, const T* x, const T* centroids, std::size_t d) {
+    double* low = lower.data() + i * t;
+    std::fill_n(low, t, std::numeric_limits<double>::infinity());
+    std::size_t a = 0;
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < group_of.size(); ++c) {
+      const double dc = squared_distance(x, centroids + c * d, d);
+      if (dc < best) {
+        if (a != c && best < std::numeric_limits<double>::infinity())
+          low[group_of[a]] = std::min(low[group_of[a]], std::sqrt(best));
+        best = dc;
+        a = c;
+      } else {
+        low[group_of[c]] = std::min(low[group_of[c]], std::sqrt(dc));
+      }
+    }
+    upper[i] = std::sqrt(best);
     return a;
   }
 };

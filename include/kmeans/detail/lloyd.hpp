@@ -1,12 +1,12 @@
 #pragma once
 // The iteration of every exact algorithm. Per iteration, one pass over X: each block labels
-// its rows — Lloyd by scoring every centroid with the kernel, Hamerly and Elkan by moving
-// their bounds (bounds.hpp) and computing only the distances those leave open — counts label
+// its rows — Lloyd by scoring every centroid with the kernel, Hamerly, Elkan and Yinyang by
+// moving their bounds (bounds.hpp) and computing only the distances those leave open — counts label
 // changes, sums direct squared distances (when the callback will read them) and accumulates
 // its rows into per-cluster sums (double), in a slot of its own; slots merge in block order.
 // Then the centroids are the means, and empty clusters take the rows farthest from their
 // centroids. After the last iteration one more pass labels the rows for the final centroids
-// and sums their inertia. All three algorithms give the same labels, so the same bits.
+// and sums their inertia. All four algorithms give the same labels, so the same bits.
 
 #include <algorithm>
 #include <cstddef>
@@ -59,15 +59,17 @@ struct LloydBuffers {
   std::vector<std::int64_t> counts;  // k
   std::vector<double> mass;          // k
   PackedCentroids<T> packed;
-  CentroidGeometry geometry;  // Hamerly and Elkan
+  CentroidGeometry geometry;  // the bounded algorithms
   HamerlyBounds hamerly;
   ElkanBounds elkan;
+  YinyangBounds yinyang;
 
   /// The bounds are O(n) (Elkan: O(n k)): a fit frees them when it returns, rather than
   /// have an idle model hold them.
   void release_bounds() {
     hamerly = HamerlyBounds{};
     elkan = ElkanBounds{};
+    yinyang = YinyangBounds{};
   }
 
   void reserve(std::size_t n_slots, std::size_t k, std::size_t d) {
@@ -86,7 +88,7 @@ struct LloydBuffers {
 template <class T>
 class Lloyd {
  public:
-  /// `method`: lloyd, hamerly or elkan (the model resolves automatic). `weight`: one per row
+  /// `method`: lloyd, hamerly, elkan or yinyang (the model resolves automatic). `weight`: one per row
   /// (finite, >= 0, not all zero), or null for all ones.
   Lloyd(ThreadPool& pool, Matrix<const T> X, std::size_t k, LloydBuffers<T>& buffers, Algorithm method,
         const double* weight = nullptr, Collective* peers = nullptr)
@@ -112,6 +114,7 @@ class Lloyd {
     out.labels.assign(X_.rows(), -1);
     if (method_ == Algorithm::hamerly) buffers_.hamerly.reset(X_.rows());
     if (method_ == Algorithm::elkan) buffers_.elkan.reset(X_.rows(), k_);
+    if (method_ == Algorithm::yinyang) buffers_.yinyang.reset(X_.rows(), centroids.data(), k_, d_);
     std::vector<T> next(centroids.size());
     // The per-iteration inertia costs a distance per row; only the callback reads it.
     const bool want_inertia = static_cast<bool>(options.on_iteration);
@@ -215,11 +218,12 @@ class Lloyd {
     return pass;
   }
 
-  /// Hamerly's or Elkan's pass: each block labels its rows from the bounds, then sums them
+  /// A bounded algorithm's pass: each block labels its rows from the bounds, then sums them
   /// as Lloyd does (the same order, so the same bits).
   template <bool Accumulate>
   Pass bounded_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia, bool first) {
     if (method_ == Algorithm::hamerly) packed_.assign(centroids.data(), k_, d_);
+    if (method_ == Algorithm::yinyang && !first) buffers_.yinyang.take_shifts(buffers_.geometry);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
     for_block_waves(
@@ -228,8 +232,10 @@ class Lloyd {
           s.start_block();
           if (method_ == Algorithm::hamerly)
             label_block_hamerly(s, begin, end, centroids, labels, first);
+          else if (method_ == Algorithm::elkan)
+            label_block_per_centroid(buffers_.elkan, s, begin, end, centroids, labels, first);
           else
-            label_block_elkan(s, begin, end, centroids, labels, first);
+            label_block_per_centroid(buffers_.yinyang, s, begin, end, centroids, labels, first);
           if (want_inertia)
             for (std::size_t i = begin; i < end; ++i)
               s.inertia += weight(i) *
@@ -273,9 +279,11 @@ class Lloyd {
     s.evaluations += s.scan.size() * (k_ + 1);
   }
 
-  void label_block_elkan(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
-                         std::vector<std::int32_t>& labels, bool first) {
-    ElkanBounds& bounds = buffers_.elkan;
+  /// Elkan's or Yinyang's labels: row by row, direct distances to the centroids the bounds
+  /// leave open.
+  template <class Bounds>
+  void label_block_per_centroid(Bounds& bounds, Slot& s, std::size_t begin, std::size_t end,
+                                const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool first) {
     for (std::size_t i = begin; i < end; ++i) {
       std::size_t a;
       if (first) {
@@ -461,6 +469,7 @@ class Lloyd {
       // Its bounds were about its old centroid.
       if (method_ == Algorithm::hamerly) buffers_.hamerly.forget(row);
       if (method_ == Algorithm::elkan) buffers_.elkan.forget(row);
+      if (method_ == Algorithm::yinyang) buffers_.yinyang.forget(row);
     }
   }
 
