@@ -21,7 +21,11 @@
 #include <vector>
 
 #include "distance.hpp"
+#include "kernel.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
+
+KMEANS_SIMD_BEGIN
 
 namespace kmeans::detail {
 
@@ -190,23 +194,31 @@ struct ElkanBounds {
 
 /// Yinyang: the centroids are cut once, from the initial centroids, into t ~ k / 10 groups of
 /// nearby centroids; per row an upper bound on the distance to its centroid and one lower
-/// bound per group on the distance to the group's other centroids. An update lowers a group's
-/// bound by the group's largest shift only, so a far group stays skipped even while one of its
-/// centroids moves a lot; a row whose every group bound (or half gap) clears its upper bound is
-/// skipped whole, as in Hamerly; otherwise only the groups whose bound does not clear it are
-/// opened, and in them only the centroids whose own bound (the group's old bound less the
-/// centroid's own shift) does not. O(n t) memory.
+/// bound per group on the distance to the group's centroids other than the row's. An update
+/// lowers a group's bound by the group's largest shift only, so the bound of a far group
+/// stays high even while a centroid elsewhere moves a lot (Hamerly's single bound drops by the
+/// largest shift of all). A row whose group bounds (or half gap) clear its upper bound, at
+/// once or after one direct distance, is skipped; the rest are scored against every centroid
+/// by Lloyd's kernel, whose scores give the new group bounds. (Ding et al. also open single
+/// groups and centroids with direct distances; here that was 1.3 to 4 times slower than the
+/// kernel on all centroids, bench/README.md.) O(n t) memory.
 struct YinyangBounds {
-  std::vector<double> upper, lower;  // n; n x t
+  using Lanes = batch<double>;
+  static constexpr std::size_t W = Lanes::size;
+
+  std::vector<double> upper;                                       // n
+  std::vector<double, xsimd::aligned_allocator<double>> lower;     // n x stride (padding: +inf)
+  std::vector<double, xsimd::aligned_allocator<double>> group_shift;  // stride: largest shift per group
   std::vector<std::size_t> members;  // the centroids, group by group, ascending within a group
   std::vector<std::size_t> first;    // t + 1: group g is members[first[g] .. first[g + 1])
   std::vector<std::size_t> group_of;  // k
-  std::vector<double> group_shift;    // t: the largest shift in each group in the last update
-  std::size_t t = 0;
+  std::size_t t = 0, stride = 0;
 
   /// Groups for k centroids (Ding et al.: k / 10).
   static std::size_t groups_for(std::size_t k) noexcept { return std::max<std::size_t>(1, (k + 5) / 10); }
-  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (groups_for(k) + 1) * sizeof(double); }
+  static std::size_t bytes(std::size_t n, std::size_t k) noexcept {
+    return n * ((groups_for(k) + W - 1) / W * W + 1) * sizeof(double);
+  }
 
   /// Groups the k x d centroids (five Lloyd iterations over them from evenly spaced seeds,
   /// direct double distances, lowest index on ties; empty groups dropped) and clears the bounds.
@@ -241,7 +253,7 @@ struct YinyangBounds {
         if (size[g] > 0)
           for (std::size_t j = 0; j < d; ++j) seeds[g * d + j] = sum[g * d + j] / static_cast<double>(size[g]);
     }
-    // Renumber the non-empty groups in order and list their members.
+    // Renumber the non-empty groups in order of their first centroid and list their members.
     std::vector<std::size_t> number(wanted, SIZE_MAX);
     t = 0;
     for (std::size_t c = 0; c < k; ++c)
@@ -253,123 +265,69 @@ struct YinyangBounds {
     members.resize(k);
     std::vector<std::size_t> next(first.begin(), first.end() - 1);
     for (std::size_t c = 0; c < k; ++c) members[next[group_of[c]]++] = c;
-    group_shift.assign(t, 0.0);
+    stride = (t + W - 1) / W * W;
+    group_shift.assign(stride, 0.0);
     upper.assign(n, std::numeric_limits<double>::infinity());
-    lower.assign(n * t, 0.0);
+    lower.assign(n * stride, std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < n; ++i) std::fill_n(lower.begin() + static_cast<std::ptrdiff_t>(i * stride), t, 0.0);
   }
 
-  /// A row moved to another cluster outside the pass: its next pass opens every group.
+  /// A row moved to another cluster outside the pass (empty-cluster relocation).
   void forget(std::size_t i) {
     upper[i] = std::numeric_limits<double>::infinity();
-    std::fill_n(lower.begin() + static_cast<std::ptrdiff_t>(i * t), t, 0.0);
+    std::fill_n(lower.begin() + static_cast<std::ptrdiff_t>(i * stride), t, 0.0);
   }
 
-  /// Before a pass: each group's largest shift from the last update.
+  /// Before a pass: each group's largest shift in the last update.
   void take_shifts(const CentroidGeometry& g) {
     std::fill(group_shift.begin(), group_shift.end(), 0.0);
     for (std::size_t c = 0; c < group_of.size(); ++c)
       group_shift[group_of[c]] = std::max(group_shift[group_of[c]], g.shift[c]);
   }
 
-  /// Labels row x (label a on entry) from its bounds, computing only the distances they leave
-  /// open; returns the new label and adds the distances computed to `evaluations`.
-  template <class T>
-  std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
-                    const CentroidGeometry& g, std::size_t& evaluations) {
-    double* low = lower.data() + i * t;
-    double u = upper[i] + g.shift[a];
-    double global = std::numeric_limits<double>::infinity();
-    for (std::size_t q = 0; q < t; ++q) global = std::min(global, lowered(low[q], group_shift[q]));
-    bool settled = u < keep * std::max(global, g.half_gap[a]);
-    double best = 0;  // squared distance to the best centroid so far
-    if (!settled) {
-      best = squared_distance(x, centroids + a * d, d);
-      u = std::sqrt(best);
-      ++evaluations;
-      settled = u < keep * std::max(global, g.half_gap[a]);
+  /// Moves row i's bounds by the last update (each group's bound as `lowered` does, a vector
+  /// of groups at a time); whether its label a is still certain.
+  bool still_nearest(std::size_t i, std::size_t a, const CentroidGeometry& g) {
+    double* low = lower.data() + i * stride;
+    const Lanes zero(0.0), infinity(std::numeric_limits<double>::infinity()), allowance(1e-10);
+    Lanes global = infinity;
+    for (std::size_t q = 0; q < stride; q += W) {
+      const Lanes l = Lanes::load_aligned(low + q), s = Lanes::load_aligned(group_shift.data() + q);
+      const Lanes moved = xsimd::select((s == zero) | (l == infinity), l, (l - s) - allowance * (l + s));
+      moved.store_aligned(low + q);
+      global = xsimd::min(global, moved);
     }
-    if (settled) {
-      for (std::size_t q = 0; q < t; ++q) low[q] = lowered(low[q], group_shift[q]);
-      upper[i] = u;
-      return a;
-    }
-    // Open the groups whose bound does not clear the best distance so far. A group's new bound
-    // is the least of its centroids' distances (or own bounds, for centroids skipped), the
-    // final label's excepted: in the label's group that is the second least, since every other
-    // value there is a distance no smaller than the label's or a bound above it.
-    const double d_a = u;
-    const std::size_t group_a = group_of[a];
-    bool group_a_opened = false;
-    std::size_t best_c = a, best_group = SIZE_MAX;
-    double best_group_second = 0;
-    for (std::size_t q = 0; q < t; ++q) {
-      const double old = low[q];
-      const double moved = lowered(old, group_shift[q]);
-      if (u < keep * moved) {
-        low[q] = moved;
-        continue;
-      }
-      group_a_opened |= q == group_a;
-      double least = std::numeric_limits<double>::infinity(), second = least;
-      const auto offer = [&](double value) {
-        second = std::min(second, std::max(least, value));
-        least = std::min(least, value);
-      };
-      for (std::size_t m = first[q]; m < first[q + 1]; ++m) {
-        const std::size_t c = members[m];
-        if (c == a) {
-          offer(d_a);
-          continue;
-        }
-        const double own = lowered(old, g.shift[c]);
-        if (u < keep * own) {
-          offer(own);
-          continue;
-        }
-        const double dc = squared_distance(x, centroids + c * d, d);
-        ++evaluations;
-        offer(std::sqrt(dc));
-        // nearest_exact's rule: the lowest (squared distance, index).
-        if (dc < best || (dc == best && c < best_c)) {
-          best = dc;
-          best_c = c;
-          u = std::sqrt(dc);
-        }
-      }
-      low[q] = least;
-      if (group_of[best_c] == q) {
-        best_group = q;
-        best_group_second = second;
-      }
-    }
-    if (group_of[best_c] == best_group) low[best_group] = best_group_second;
-    // The old centroid, no longer the label, bounds its group if that group was not opened.
-    if (best_c != a && !group_a_opened) low[group_a] = std::min(low[group_a], d_a);
-    upper[i] = u;
-    return best_c;
+    alignas(64) double lanes[W];
+    global.store_aligned(lanes);
+    upper[i] += g.shift[a];
+    return upper[i] < keep * std::max(lane_min(lanes), g.half_gap[a]);
+  }
+  bool tightened_still_nearest(std::size_t i, std::size_t a, double distance, const CentroidGeometry& g) {
+    const double* low = lower.data() + i * stride;
+    upper[i] = distance;
+    return upper[i] < keep * std::max(*std::min_element(low, low + t), g.half_gap[a]);
   }
 
-  /// Row x with every distance computed (the first pass): its label, by nearest_exact's rule.
+  /// Row i after the kernel scored every centroid: the distance to its centroid `label`, and
+  /// per group the least lower bound the scores give for its centroids other than the label
+  /// (where the kernel took its exact path, the squared distance to the second nearest).
   template <class T>
-  std::size_t label_all(std::size_t i, const T* x, const T* centroids, std::size_t d) {
-    double* low = lower.data() + i * t;
-    std::fill_n(low, t, std::numeric_limits<double>::infinity());
-    std::size_t a = 0;
-    double best = std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < group_of.size(); ++c) {
-      const double dc = squared_distance(x, centroids + c * d, d);
-      if (dc < best) {
-        if (a != c && best < std::numeric_limits<double>::infinity())
-          low[group_of[a]] = std::min(low[group_of[a]], std::sqrt(best));
-        best = dc;
-        a = c;
-      } else {
-        low[group_of[c]] = std::min(low[group_of[c]], std::sqrt(dc));
-      }
+  void scanned(std::size_t i, std::size_t label, double distance, double second_squared, const RowScores<T>& s) {
+    double* low = lower.data() + i * stride;
+    upper[i] = distance;
+    if (!(s.slack < std::numeric_limits<double>::infinity())) {
+      std::fill_n(low, t, std::sqrt(second_squared));
+      return;
     }
-    upper[i] = std::sqrt(best);
-    return a;
+    for (std::size_t q = 0; q < t; ++q) {
+      T least = std::numeric_limits<T>::infinity();
+      for (std::size_t m = first[q]; m < first[q + 1]; ++m)
+        if (members[m] != label) least = std::min(least, s.score[members[m]]);
+      low[q] = std::sqrt(std::max(0.0, static_cast<double>(least) - s.slack + s.norm2));
+    }
   }
 };
 
 }  // namespace kmeans::detail
+
+KMEANS_SIMD_END

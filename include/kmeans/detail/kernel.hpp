@@ -36,14 +36,7 @@
 #include "distance.hpp"
 #include "simd.hpp"
 
-// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics, whose
-// `_mm512_undefined_*` operands are undefined on purpose; without this every user's build
-// of the kernel would show them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+KMEANS_SIMD_BEGIN
 
 namespace kmeans::detail {
 
@@ -133,10 +126,11 @@ struct LaneBest {
   }
 };
 
-/// Scores the P panels of group g for R rows and folds them into the rows' LaneBest.
+/// Scores the P panels of group g for R rows and folds them into the rows' LaneBest; with
+/// `scores` (one array of padded-k scores per row), stores them there too.
 template <std::size_t R, std::size_t P, class T>
 inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const typename PackedCentroids<T>::Group& g,
-                       LaneBest<T>* lanes) noexcept {
+                       LaneBest<T>* lanes, T* const* scores) noexcept {
   using B = batch<T>;
   constexpr std::size_t W = B::size;
   const std::size_t d = pc.d();
@@ -156,22 +150,27 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const ty
   for (std::size_t p = 0; p < P; ++p) {
     const std::size_t panel = g.first_panel + p;
     const B norms = B::load_aligned(pc.norms(panel));
-    for (std::size_t r = 0; r < R; ++r) lanes[r].offer(xsimd::fma(acc[r][p], minus_two, norms), static_cast<T>(panel));
+    for (std::size_t r = 0; r < R; ++r) {
+      const B score = xsimd::fma(acc[r][p], minus_two, norms);
+      if (scores) score.store_aligned(scores[r] + panel * W);
+      lanes[r].offer(score, static_cast<T>(panel));
+    }
   }
 }
 
 template <std::size_t R, class T>
-inline void scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes) noexcept {
+inline void scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes,
+                            T* const* scores) noexcept {
   static_assert(tile_panels == 2 || tile_panels == 4, "scan_all_groups dispatches 1 to 4 panels");
   for (const auto& g : pc.groups()) {
     switch (g.n_panels) {
-      case 1: scan_group<R, 1>(x, pc, g, lanes); break;
-      case 2: scan_group<R, 2>(x, pc, g, lanes); break;
+      case 1: scan_group<R, 1>(x, pc, g, lanes, scores); break;
+      case 2: scan_group<R, 2>(x, pc, g, lanes, scores); break;
       case 3:
-        if constexpr (tile_panels >= 3) scan_group<R, 3>(x, pc, g, lanes);
+        if constexpr (tile_panels >= 3) scan_group<R, 3>(x, pc, g, lanes, scores);
         break;
       default:
-        if constexpr (tile_panels >= 4) scan_group<R, 4>(x, pc, g, lanes);
+        if constexpr (tile_panels >= 4) scan_group<R, 4>(x, pc, g, lanes, scores);
         break;
     }
   }
@@ -187,14 +186,30 @@ inline T lane_min(T (&v)[W]) noexcept {
   return m[0];
 }
 
+/// A row's scores ||c||^2 - 2 x.c for every centroid c (as the kernel computed them), and
+/// what turns one into a lower bound on a squared distance: score - slack + ||x||^2.
+template <class T>
+struct RowScores {
+  const T* score = nullptr;  // k (padded)
+  double norm2 = 0;          // ||x||^2
+  double slack = 0;          // bounds the rounding of a score and of norm2 (infinity: unusable)
+
+  double squared_distance_at_least(std::size_t c) const noexcept {
+    return std::max(0.0, static_cast<double>(score[c]) - slack + norm2);
+  }
+};
+
 /// The kernel over `count` rows of X, the t-th being row_at(t). For each, in order, calls
 /// on_row(i, label) or, if on_row takes a third argument, on_row(i, label, second): second is
 /// a lower bound on the squared distance to the second-nearest centroid (exact up to double
-/// rounding; infinity when k = 1), for the bounded algorithms.
+/// rounding; infinity when k = 1), for the bounded algorithms; or, with a fourth argument,
+/// on_row(i, label, second, RowScores) with the row's scores for every centroid too.
 template <class T, class RowAt, class OnRow>
 void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const PackedCentroids<T>& pc,
                     OnRow&& on_row) {
-  constexpr bool wants_second = std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double>;
+  constexpr bool wants_scores =
+      std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double, const RowScores<T>&>;
+  constexpr bool wants_second = wants_scores || std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double>;
   constexpr std::size_t W = simd_width<T>;
   constexpr std::size_t R = tile_rows;
   const std::size_t d = pc.d();
@@ -207,6 +222,10 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
   alignas(64) T best[W], second[W], panel[W], lane_of[W];
   for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
   const batch<T> lane_index = batch<T>::load_aligned(lane_of);
+  const std::size_t padded = (pc.k() + W - 1) / W * W;
+  std::vector<T, xsimd::aligned_allocator<T>> score_rows(wants_scores ? R * padded : 0);
+  T* scores[R];
+  for (std::size_t r = 0; r < R; ++r) scores[r] = wants_scores ? score_rows.data() + r * padded : nullptr;
   for (std::size_t t = 0; t < count; t += R) {
     const std::size_t rows = std::min(R, count - t);
     // A short last tile repeats its last row: rows never interact, so the extra work is
@@ -218,7 +237,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       x[r] = X.row(index[r]);
     }
     LaneBest<T> lanes[R];
-    scan_all_groups<R>(x, pc, lanes);
+    scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr);
     for (std::size_t r = 0; r < rows; ++r) {
       lanes[r].best.store_aligned(best);
       lanes[r].panel.store_aligned(panel);
@@ -236,6 +255,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
           .store_aligned(second);
       const T runner_up = lane_min(second);
       double second_distance = std::numeric_limits<double>::infinity();
+      RowScores<T> row_scores{scores[r], 0.0, std::numeric_limits<double>::infinity()};
       if (pc.k() > 1) {
         // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
         const double norm2 = squared_norm(x[r], d);
@@ -250,9 +270,13 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
           // Every true score is within `bound` of its computed one, distance^2 = score + ||x||^2,
           // and a second `bound` covers the rounding of ||x||^2 (bound exceeds its error).
           second_distance = std::max(0.0, static_cast<double>(runner_up) - 2.0 * bound + norm2);
+          row_scores.norm2 = norm2;
+          row_scores.slack = 2.0 * bound;
         }
       }
-      if constexpr (wants_second)
+      if constexpr (wants_scores)
+        on_row(index[r], static_cast<std::int32_t>(label), second_distance, row_scores);
+      else if constexpr (wants_second)
         on_row(index[r], static_cast<std::int32_t>(label), second_distance);
       else
         on_row(index[r], static_cast<std::int32_t>(label));
@@ -270,6 +294,4 @@ void assign_rows(Matrix<const T> X, std::size_t begin, std::size_t end, const Pa
 
 }  // namespace kmeans::detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+KMEANS_SIMD_END

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -222,7 +223,7 @@ class Lloyd {
   /// as Lloyd does (the same order, so the same bits).
   template <bool Accumulate>
   Pass bounded_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia, bool first) {
-    if (method_ == Algorithm::hamerly) packed_.assign(centroids.data(), k_, d_);
+    if (method_ == Algorithm::hamerly || method_ == Algorithm::yinyang) packed_.assign(centroids.data(), k_, d_);
     if (method_ == Algorithm::yinyang && !first) buffers_.yinyang.take_shifts(buffers_.geometry);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
@@ -231,11 +232,11 @@ class Lloyd {
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.start_block();
           if (method_ == Algorithm::hamerly)
-            label_block_hamerly(s, begin, end, centroids, labels, first);
-          else if (method_ == Algorithm::elkan)
-            label_block_per_centroid(buffers_.elkan, s, begin, end, centroids, labels, first);
+            label_block_rows(buffers_.hamerly, s, begin, end, centroids, labels, first);
+          else if (method_ == Algorithm::yinyang)
+            label_block_rows(buffers_.yinyang, s, begin, end, centroids, labels, first);
           else
-            label_block_per_centroid(buffers_.yinyang, s, begin, end, centroids, labels, first);
+            label_block_elkan(s, begin, end, centroids, labels, first);
           if (want_inertia)
             for (std::size_t i = begin; i < end; ++i)
               s.inertia += weight(i) *
@@ -252,38 +253,48 @@ class Lloyd {
     return pass;
   }
 
-  void label_block_hamerly(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
-                           std::vector<std::int32_t>& labels, bool first) {
-    HamerlyBounds& bounds = buffers_.hamerly;
+  /// Hamerly's or Yinyang's labels: rows whose bounds settle their label are skipped; the rest
+  /// go through Lloyd's kernel, which also gives their new lower bounds.
+  template <class Bounds>
+  void label_block_rows(Bounds& bounds, Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+                        std::vector<std::int32_t>& labels, bool first) {
     const CentroidGeometry& g = buffers_.geometry;
+    const auto distance_to = [&](std::size_t i, std::size_t c) {
+      return std::sqrt(squared_distance(X_.row(i), centroids.data() + c * d_, d_));
+    };
     s.scan.clear();
     for (std::size_t i = begin; i < end; ++i) {
       if (!first) {
         const auto a = static_cast<std::size_t>(labels[i]);
         if (bounds.still_nearest(i, a, g)) continue;
-        const double distance = std::sqrt(squared_distance(X_.row(i), centroids.data() + a * d_, d_));
         ++s.evaluations;
-        if (bounds.tightened_still_nearest(i, a, distance, g)) continue;
+        if (bounds.tightened_still_nearest(i, a, distance_to(i, a), g)) continue;
       }
       s.scan.push_back(i);
     }
-    // The rows left open: Lloyd's kernel, which also bounds the second-nearest distance.
-    assign_rows_at(
-        X_, s.scan.size(), [&](std::size_t t) { return s.scan[t]; }, packed_,
-        [&](std::size_t i, std::int32_t label, double second) {
-          const auto c = static_cast<std::size_t>(label);
-          s.changed += labels[i] != label;
-          labels[i] = label;
-          bounds.scanned(i, std::sqrt(squared_distance(X_.row(i), centroids.data() + c * d_, d_)), second);
-        });
+    const auto relabel = [&](std::size_t i, std::int32_t label) {
+      s.changed += labels[i] != label;
+      labels[i] = label;
+      return static_cast<std::size_t>(label);
+    };
+    const auto open_row = [&](std::size_t t) { return s.scan[t]; };
+    if constexpr (std::is_same_v<Bounds, YinyangBounds>) {
+      assign_rows_at(X_, s.scan.size(), open_row, packed_,
+                     [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
+                       const std::size_t c = relabel(i, label);
+                       bounds.scanned(i, c, distance_to(i, c), second, scores);
+                     });
+    } else {
+      assign_rows_at(X_, s.scan.size(), open_row, packed_, [&](std::size_t i, std::int32_t label, double second) {
+        bounds.scanned(i, distance_to(i, relabel(i, label)), second);
+      });
+    }
     s.evaluations += s.scan.size() * (k_ + 1);
   }
 
-  /// Elkan's or Yinyang's labels: row by row, direct distances to the centroids the bounds
-  /// leave open.
-  template <class Bounds>
-  void label_block_per_centroid(Bounds& bounds, Slot& s, std::size_t begin, std::size_t end,
-                                const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool first) {
+  void label_block_elkan(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+                         std::vector<std::int32_t>& labels, bool first) {
+    ElkanBounds& bounds = buffers_.elkan;
     for (std::size_t i = begin; i < end; ++i) {
       std::size_t a;
       if (first) {
