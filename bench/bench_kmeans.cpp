@@ -131,8 +131,12 @@ void float_range(benchmark::State& state) {
 
 /// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound.
 void assign_shapes(benchmark::internal::Benchmark* b) {
-  for (const auto& args :
-       {std::vector<std::int64_t>{2000, 200, 80}, {22000, 200, 80}, {2000, 200, 170}, {2000, 64, 80}, {2000, 50, 100}, {4000, 3800, 5}})
+  for (const auto& args : {std::vector<std::int64_t>{2000, 200, 80},
+                           {22000, 200, 80},
+                           {2000, 200, 170},
+                           {2000, 64, 80},
+                           {2000, 50, 100},
+                           {4000, 3800, 5}})
     b->Args(args);
 }
 

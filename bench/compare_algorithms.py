@@ -13,7 +13,7 @@ within 1e-6 relative where the iteration counts agree).
 Build first, then run from the repository root with Debian's Python:
 
     cmake --preset release && cmake --build --preset release
-    /usr/bin/python3 bench/compare_algorithms.py            # every point (about 30 min)
+    /usr/bin/python3 bench/compare_algorithms.py            # every point (about 45 min at --repeats 3)
     /usr/bin/python3 bench/compare_algorithms.py --quick    # k in {20, 170}, d in {2, 50}
 
 Writes bench/results/algorithms.md and algorithms.json.

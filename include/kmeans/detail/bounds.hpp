@@ -191,7 +191,6 @@ struct ElkanBounds {
   }
 };
 
-
 /// Yinyang: the centroids are cut once, from the initial centroids, into t ~ k / 10 groups of
 /// nearby centroids; per row an upper bound on the distance to its centroid and one lower
 /// bound per group on the distance to the group's centroids other than the row's. An update
@@ -206,11 +205,11 @@ struct YinyangBounds {
   using Lanes = batch<double>;
   static constexpr std::size_t W = Lanes::size;
 
-  std::vector<double> upper;                                       // n
-  std::vector<double, xsimd::aligned_allocator<double>> lower;     // n x stride (padding: +inf)
+  std::vector<double> upper;                                          // n
+  std::vector<double, xsimd::aligned_allocator<double>> lower;        // n x stride (padding: +inf)
   std::vector<double, xsimd::aligned_allocator<double>> group_shift;  // stride: largest shift per group
-  std::vector<std::size_t> members;  // the centroids, group by group, ascending within a group
-  std::vector<std::size_t> first;    // t + 1: group g is members[first[g] .. first[g + 1])
+  std::vector<std::size_t> members;   // the centroids, group by group, ascending within a group
+  std::vector<std::size_t> first;     // t + 1: group g is members[first[g] .. first[g + 1])
   std::vector<std::size_t> group_of;  // k
   std::size_t t = 0, stride = 0;
 

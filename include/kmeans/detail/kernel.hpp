@@ -187,16 +187,12 @@ inline T lane_min(T (&v)[W]) noexcept {
 }
 
 /// A row's scores ||c||^2 - 2 x.c for every centroid c (as the kernel computed them), and
-/// what turns one into a lower bound on a squared distance: score - slack + ||x||^2.
+/// what turns one into a lower bound on a squared distance: max(0, score - slack + ||x||^2).
 template <class T>
 struct RowScores {
   const T* score = nullptr;  // k (padded)
   double norm2 = 0;          // ||x||^2
   double slack = 0;          // bounds the rounding of a score and of norm2 (infinity: unusable)
-
-  double squared_distance_at_least(std::size_t c) const noexcept {
-    return std::max(0.0, static_cast<double>(score[c]) - slack + norm2);
-  }
 };
 
 /// The kernel over `count` rows of X, the t-th being row_at(t). For each, in order, calls
@@ -207,8 +203,7 @@ struct RowScores {
 template <class T, class RowAt, class OnRow>
 void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const PackedCentroids<T>& pc,
                     OnRow&& on_row) {
-  constexpr bool wants_scores =
-      std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double, const RowScores<T>&>;
+  constexpr bool wants_scores = std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double, const RowScores<T>&>;
   constexpr bool wants_second = wants_scores || std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double>;
   constexpr std::size_t W = simd_width<T>;
   constexpr std::size_t R = tile_rows;

@@ -9,10 +9,9 @@
 // the SIMD code would show them. Headers with SIMD code open with KMEANS_SIMD_BEGIN and close
 // with KMEANS_SIMD_END.
 #if defined(__GNUC__) && !defined(__clang__)
-#define KMEANS_SIMD_BEGIN                                         \
-  _Pragma("GCC diagnostic push")                                  \
-      _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
-          _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define KMEANS_SIMD_BEGIN                                                                    \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
 #define KMEANS_SIMD_END _Pragma("GCC diagnostic pop")
 #else
 #define KMEANS_SIMD_BEGIN
