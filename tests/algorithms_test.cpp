@@ -152,7 +152,7 @@ TEMPLATE_TEST_CASE("accelerated fits are bit-identical for any thread count", "[
   }
 }
 
-TEST_CASE("elkan above its memory cap runs hamerly, with the same result", "[algorithms]") {
+TEST_CASE("elkan and yinyang above the memory cap run hamerly, with the same result", "[algorithms]") {
   const auto data = blobs<double>(2000, 6, 10, 3.0, 5);
   Options o;
   o.n_clusters = 40;
@@ -160,30 +160,19 @@ TEST_CASE("elkan above its memory cap runs hamerly, with the same result", "[alg
   const auto start = kmeans::initial_centroids(data.view(), o);
   const kmeans::Matrix<const double> C(start.data(), 40, 6);
   const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
-  o.elkan_max_bytes = kmeans::detail::ElkanBounds::bytes(2000, 40);  // exactly enough: elkan
-  CHECK(run<double>(o, Algorithm::elkan, data.view(), C).used == Algorithm::elkan);
-  o.elkan_max_bytes -= 1;  // one byte short: hamerly
-  const Trace capped = run<double>(o, Algorithm::elkan, data.view(), C);
-  CHECK(capped.used == Algorithm::hamerly);
-  require_same(lloyd, capped);
-}
-
-TEST_CASE("yinyang above the memory cap runs hamerly, with the same result", "[algorithms]") {
-  const auto data = blobs<double>(2000, 6, 10, 3.0, 5);
-  Options o;
-  o.n_clusters = 40;
-  o.tol = 0;
-  const auto start = kmeans::initial_centroids(data.view(), o);
-  const kmeans::Matrix<const double> C(start.data(), 40, 6);
-  const Trace lloyd = run<double>(o, Algorithm::lloyd, data.view(), C);
-  o.elkan_max_bytes = kmeans::detail::YinyangBounds::bytes(2000, 40);  // exactly enough: yinyang
-  const Trace yinyang = run<double>(o, Algorithm::yinyang, data.view(), C);
-  CHECK(yinyang.used == Algorithm::yinyang);
-  require_same(lloyd, yinyang);
-  o.elkan_max_bytes -= 1;  // one byte short: hamerly
-  const Trace capped = run<double>(o, Algorithm::yinyang, data.view(), C);
-  CHECK(capped.used == Algorithm::hamerly);
-  require_same(lloyd, capped);
+  for (const Algorithm a : {Algorithm::elkan, Algorithm::yinyang}) {
+    CAPTURE(static_cast<int>(a));
+    const std::size_t needed = a == Algorithm::elkan ? kmeans::detail::ElkanBounds::bytes(2000, 40)
+                                                     : kmeans::detail::YinyangBounds::bytes(2000, 40);
+    o.elkan_max_bytes = needed;  // exactly enough
+    const Trace uncapped = run<double>(o, a, data.view(), C);
+    CHECK(uncapped.used == a);
+    require_same(lloyd, uncapped);
+    o.elkan_max_bytes = needed - 1;  // one byte short: hamerly
+    const Trace capped = run<double>(o, a, data.view(), C);
+    CHECK(capped.used == Algorithm::hamerly);
+    require_same(lloyd, capped);
+  }
 }
 
 TEST_CASE("yinyang's groups skip far centroids that hamerly's one bound cannot", "[algorithms]") {
