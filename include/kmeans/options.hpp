@@ -23,8 +23,9 @@ enum class Algorithm {
   elkan,      ///< k + 1 bounds per row: skips most distances; n (k + 1) doubles of memory
               ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
   hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
-  yinyang,    ///< 1 + k / 10 bounds per row (centroids in groups of about 10): skips rows, groups
-              ///< and centroids; n (k / 10 + 1) doubles (above elkan_max_bytes: hamerly)
+  yinyang,    ///< 1 + k / 10 bounds per row (one per group of about 10 centroids): skips rows whose
+              ///< label cannot change, by tighter bounds than hamerly's; n (k / 10 + 1) doubles
+              ///< (above elkan_max_bytes the fit runs hamerly instead)
   automatic,  ///< the library's choice: hamerly (lloyd for k = 1), from the measurements in README
 };
 

@@ -1,16 +1,16 @@
 #pragma once
 // Distance bounds for the accelerated exact algorithms (Hamerly 2010, Elkan 2003, Yinyang:
 // Ding et al. 2015). After each centroid update, the triangle inequality bounds every row's
-// distance to its centroid from above and to the others from below; a row (Hamerly), a group
-// of centroids (Yinyang) or a centroid (Elkan, Yinyang) whose bounds already decide the argmin
-// is skipped.
+// distance to its centroid from above and to the others from below (Yinyang: to each group of
+// centroids); a row (Hamerly, Yinyang) or a centroid (Elkan) whose bounds already decide the
+// argmin is skipped.
 //
 // Exactly Lloyd's labels: a skip needs the bounds to separate the distances by a relative
 // margin (`keep`) far above the rounding of the bounds and of the double distances, so a
 // skipped centroid is strictly farther than the kept one in exact arithmetic and in the
 // double sums nearest_exact would compare. Rows that are not skipped are labelled by the same
-// kernel as Lloyd (Hamerly) or by the same direct double distances with the same lowest-index
-// rule (Elkan, Yinyang), so labels, and therefore centroids, are bit-identical to Lloyd's.
+// kernel as Lloyd (Hamerly, Yinyang) or by the same direct double distances with the same
+// lowest-index rule (Elkan), so labels, and therefore centroids, are bit-identical to Lloyd's.
 
 #include <algorithm>
 #include <cmath>
@@ -38,9 +38,11 @@ inline constexpr double keep = 1.0 - 1e-9;
 /// s, which can be far larger than it (float data spanning 1e-31 to 1e37 made an Elkan bound
 /// of a centroid that had moved by 1e37 come out positive and skip the true nearest centroid).
 /// The allowance covers double distances over up to 1e5 columns.
+inline constexpr double lowering_allowance = 1e-10;
+
 inline double lowered(double l, double s) noexcept {
   if (s == 0 || !(l < std::numeric_limits<double>::infinity())) return l;
-  return (l - s) - 1e-10 * (l + s);
+  return (l - s) - lowering_allowance * (l + s);
 }
 
 /// What the bounds need to know about the centroids after an update.
@@ -224,29 +226,18 @@ struct YinyangBounds {
   template <class T>
   void reset(std::size_t n, const T* centroids, std::size_t k, std::size_t d) {
     const std::size_t wanted = std::min(groups_for(k), k);
+    const std::vector<double> points(centroids, centroids + k * d);
     std::vector<double> seeds(wanted * d);
-    for (std::size_t g = 0; g < wanted; ++g)
-      for (std::size_t j = 0; j < d; ++j) seeds[g * d + j] = static_cast<double>(centroids[(g * k / wanted) * d + j]);
+    for (std::size_t g = 0; g < wanted; ++g) std::copy_n(points.data() + (g * k / wanted) * d, d, seeds.data() + g * d);
     group_of.assign(k, 0);
     for (int iteration = 0; iteration < 5; ++iteration) {
-      for (std::size_t c = 0; c < k; ++c) {
-        double best = std::numeric_limits<double>::infinity();
-        for (std::size_t g = 0; g < wanted; ++g) {
-          const double dg = lane_sum(d, [&](std::size_t j) {
-            const double v = static_cast<double>(centroids[c * d + j]) - seeds[g * d + j];
-            return v * v;
-          });
-          if (dg < best) {
-            best = dg;
-            group_of[c] = g;
-          }
-        }
-      }
+      for (std::size_t c = 0; c < k; ++c)
+        group_of[c] = static_cast<std::size_t>(nearest_exact(points.data() + c * d, seeds.data(), wanted, d, d).label);
       std::vector<std::size_t> size(wanted, 0);
       std::vector<double> sum(wanted * d, 0.0);
       for (std::size_t c = 0; c < k; ++c) {
         ++size[group_of[c]];
-        for (std::size_t j = 0; j < d; ++j) sum[group_of[c] * d + j] += static_cast<double>(centroids[c * d + j]);
+        for (std::size_t j = 0; j < d; ++j) sum[group_of[c] * d + j] += points[c * d + j];
       }
       for (std::size_t g = 0; g < wanted; ++g)
         if (size[g] > 0)
@@ -288,7 +279,7 @@ struct YinyangBounds {
   /// of groups at a time); whether its label a is still certain.
   bool still_nearest(std::size_t i, std::size_t a, const CentroidGeometry& g) {
     double* low = lower.data() + i * stride;
-    const Lanes zero(0.0), infinity(std::numeric_limits<double>::infinity()), allowance(1e-10);
+    const Lanes zero(0.0), infinity(std::numeric_limits<double>::infinity()), allowance(lowering_allowance);
     Lanes global = infinity;
     for (std::size_t q = 0; q < stride; q += W) {
       const Lanes l = Lanes::load_aligned(low + q), s = Lanes::load_aligned(group_shift.data() + q);
