@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../matrix.hpp"
@@ -212,6 +213,23 @@ inline double row_norm2(const T* x, std::size_t d) noexcept {
   return xsimd::hadd((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
 }
 
+/// Lanes l and l ^ H of v exchanged.
+template <std::size_t H, class T, std::size_t... L>
+inline batch<T> exchange_lanes(const batch<T>& v, std::index_sequence<L...>) noexcept {
+  using U = xsimd::as_unsigned_integer_t<T>;
+  return xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<U>, static_cast<U>(L ^ H)...>());
+}
+
+/// The minimum of v's lanes, in every lane (a butterfly of log2 W exchanges).
+template <class T, std::size_t H = simd_width<T> / 2>
+inline batch<T> all_lanes_min(const batch<T>& v) noexcept {
+  if constexpr (H == 0) {
+    return v;
+  } else {
+    return all_lanes_min<T, H / 2>(xsimd::min(v, exchange_lanes<H>(v, std::make_index_sequence<simd_width<T>>())));
+  }
+}
+
 /// A row's scores ||c||^2 - 2 x.c for every centroid c (as the kernel computed them), and
 /// what turns one into a lower bound on a squared distance: max(0, score - slack + ||x||^2).
 template <class T>
@@ -240,9 +258,10 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
   const double error_floor = 2.0 * (m + 1.0) * static_cast<double>(std::numeric_limits<T>::min());
   const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
 
-  alignas(64) T best[W], second[W], panel[W], lane_of[W];
+  alignas(64) T lane_of[W];
   for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
   const batch<T> lane_index = batch<T>::load_aligned(lane_of);
+  const batch<T> infinity_v(std::numeric_limits<T>::infinity());
   const std::size_t padded = (pc.k() + W - 1) / W * W;
   std::vector<T, xsimd::aligned_allocator<T>> score_rows(wants_scores ? R * padded : 0);
   T* scores[R];
@@ -260,21 +279,17 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
     LaneBest<T> lanes[R];
     scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr);
     for (std::size_t r = 0; r < rows; ++r) {
-      lanes[r].best.store_aligned(best);
-      lanes[r].panel.store_aligned(panel);
-      // Across lanes: the lowest score, then the lowest label among lanes that have it, then
-      // the runner-up: the chosen lane's second best or any other lane's best (second >= best
-      // in every lane). Tree-shaped minima: no long dependency chain, no unpredictable branch.
-      const T top = lane_min(best);
-      std::size_t label = SIZE_MAX;
-      for (std::size_t l = 0; l < W; ++l)
-        if (best[l] == top) label = std::min(label, static_cast<std::size_t>(panel[l]) * W + l);
-      assert(label != SIZE_MAX);  // best is never NaN: NaN scores are never taken
-      // The chosen lane's best replaced by its second best, in a register (a scalar store
-      // into `best` read back as a vector would stall store forwarding).
-      xsimd::select(lane_index == batch<T>(static_cast<T>(label % W)), lanes[r].second, lanes[r].best)
-          .store_aligned(second);
-      const T runner_up = lane_min(second);
+      // Across lanes, in registers: the lowest score; among lanes that have it, the lowest
+      // panel, then the lowest lane (the lowest label); then the runner-up: the chosen lane's
+      // second best or any other lane's best (second >= best in every lane).
+      const LaneBest<T>& lb = lanes[r];
+      const batch<T> top_v = all_lanes_min(lb.best);
+      const auto tied = lb.best == top_v;
+      const batch<T> panel_v = all_lanes_min(xsimd::select(tied, lb.panel, infinity_v));
+      const batch<T> lane_v = all_lanes_min(xsimd::select(tied && lb.panel == panel_v, lane_index, infinity_v));
+      const batch<T> runner_v = all_lanes_min(xsimd::select(lane_index == lane_v, lb.second, lb.best));
+      const T top = top_v.get(0), runner_up = runner_v.get(0);
+      auto label = static_cast<std::size_t>(panel_v.get(0)) * W + static_cast<std::size_t>(lane_v.get(0));
       double second_distance = std::numeric_limits<double>::infinity();
       RowScores<T> row_scores{scores[r], 0.0, std::numeric_limits<double>::infinity()};
       if (pc.k() > 1) {
