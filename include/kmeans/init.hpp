@@ -177,21 +177,24 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
       std::size_t i = begin;
       for (; i + R <= end; i += R) {
         B acc[R];
+        KMEANS_UNROLL
         for (std::size_t r = 0; r < R; ++r) acc[r] = B(0.0);
         for (std::size_t j = 0; j < d; ++j) {
           const B cj = B::load_aligned(c + j * W);
+          KMEANS_UNROLL
           for (std::size_t r = 0; r < R; ++r) {
             const B diff = B(static_cast<double>(X(i + r, j))) - cj;
-            acc[r] = xsimd::fma(diff, diff, acc[r]);
+            acc[r] = detail::fma(diff, diff, acc[r]);
           }
         }
+        KMEANS_UNROLL
         for (std::size_t r = 0; r < R; ++r) sum += capped(closest[i + r], weight ? weight[i + r] : 1.0, acc[r]);
       }
       for (; i < end; ++i) {
         B acc(0.0);
         for (std::size_t j = 0; j < d; ++j) {
           const B diff = B(static_cast<double>(X(i, j))) - B::load_aligned(c + j * W);
-          acc = xsimd::fma(diff, diff, acc);
+          acc = detail::fma(diff, diff, acc);
         }
         sum += capped(closest[i], weight ? weight[i] : 1.0, acc);
       }

@@ -324,7 +324,7 @@ class MiniBatchKMeans {
       const T* x = rows.row(t);
       inertia += w * batch.distance[t];
       batch.mass[c] += w;
-      for (std::size_t j = 0; j < d; ++j) batch.sums[c * d + j] += w * static_cast<double>(x[j]);
+      detail::scaled_add<false>(batch.sums.data() + c * d, w, x, d);
     }
     std::vector<double>& master = state_.master;
     std::vector<double>& counts = state_.counts;

@@ -137,22 +137,30 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const ty
   const std::size_t d = pc.d();
   const T* c = pc.data(g);
   B acc[R][P];
-  for (std::size_t r = 0; r < R; ++r)
+  KMEANS_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    KMEANS_UNROLL
     for (std::size_t p = 0; p < P; ++p) acc[r][p] = B(T(0));
+  }
   for (std::size_t j = 0; j < d; ++j, c += P * W) {
     B cv[P];
+    KMEANS_UNROLL
     for (std::size_t p = 0; p < P; ++p) cv[p] = B::load_aligned(c + p * W);
+    KMEANS_UNROLL
     for (std::size_t r = 0; r < R; ++r) {
       const B xr(x[r][j]);
-      for (std::size_t p = 0; p < P; ++p) acc[r][p] = xsimd::fma(xr, cv[p], acc[r][p]);
+      KMEANS_UNROLL
+      for (std::size_t p = 0; p < P; ++p) acc[r][p] = detail::fma(xr, cv[p], acc[r][p]);
     }
   }
   const B minus_two(T(-2));
+  KMEANS_UNROLL
   for (std::size_t p = 0; p < P; ++p) {
     const std::size_t panel = g.first_panel + p;
     const B norms = B::load_aligned(pc.norms(panel));
+    KMEANS_UNROLL
     for (std::size_t r = 0; r < R; ++r) {
-      const B score = xsimd::fma(acc[r][p], minus_two, norms);
+      const B score = detail::fma(acc[r][p], minus_two, norms);
       if (scores) score.store_aligned(scores[r] + panel * W);
       lanes[r].offer(score, static_cast<T>(panel));
     }
@@ -195,18 +203,32 @@ inline T lane_min(T (&v)[W]) noexcept {
 /// long scalar chain: 13% of the kernel's time at d = 50.)
 template <class T>
 inline double row_norm2(const T* x, std::size_t d) noexcept {
+  // xsimd loads floats into doubles through a loop that GCC vectorises only at -O3: the
+  // conversion is unrolled here instead.
+  const auto load = [](const T* p) {
+    if constexpr (std::is_same_v<T, double>) {
+      return batch<double>::load_unaligned(p);
+    } else {
+      alignas(64) double v[batch<double>::size];
+      KMEANS_UNROLL
+      for (std::size_t l = 0; l < batch<double>::size; ++l) v[l] = static_cast<double>(p[l]);
+      return batch<double>::load_aligned(v);
+    }
+  };
   using D = batch<double>;
   constexpr std::size_t V = D::size;
   D acc[4] = {D(0.0), D(0.0), D(0.0), D(0.0)};
   std::size_t j = 0;
-  for (; j + 4 * V <= d; j += 4 * V)
+  for (; j + 4 * V <= d; j += 4 * V) {
+    KMEANS_UNROLL
     for (std::size_t a = 0; a < 4; ++a) {
-      const D v = D::load_unaligned(x + j + a * V);
-      acc[a] = xsimd::fma(v, v, acc[a]);
+      const D v = load(x + j + a * V);
+      acc[a] = detail::fma(v, v, acc[a]);
     }
+  }
   for (; j + V <= d; j += V) {
-    const D v = D::load_unaligned(x + j);
-    acc[0] = xsimd::fma(v, v, acc[0]);
+    const D v = load(x + j);
+    acc[0] = detail::fma(v, v, acc[0]);
   }
   double tail = 0.0;
   for (; j < d; ++j) tail += static_cast<double>(x[j]) * static_cast<double>(x[j]);
@@ -272,6 +294,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
     // thrown away and changes nothing.
     std::size_t index[R];
     const T* x[R];
+    KMEANS_UNROLL
     for (std::size_t r = 0; r < R; ++r) {
       index[r] = row_at(t + std::min(r, rows - 1));
       x[r] = X.row(index[r]);

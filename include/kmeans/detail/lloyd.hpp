@@ -359,8 +359,7 @@ class Lloyd {
         double* to = sums_.data() + c * d_;
         for (std::size_t t = 0; t < n; ++t) {
           if (slots_[t].counts[c] == 0) continue;
-          const double* from = slots_[t].sums.data() + c * d_;
-          for (std::size_t j = 0; j < d_; ++j) to[j] += from[j];
+          scaled_add<false>(to, 1.0, slots_[t].sums.data() + c * d_, d_);
         }
       }
     });
@@ -395,10 +394,10 @@ class Lloyd {
     const double w = weight(i);
     double* sum = s.sums.data() + c * d_;
     if (s.counts[c]++ == 0) {
-      for (std::size_t j = 0; j < d_; ++j) sum[j] = w * static_cast<double>(x[j]);
+      scaled_add<true>(sum, w, x, d_);
       s.mass[c] = w;
     } else {
-      for (std::size_t j = 0; j < d_; ++j) sum[j] += w * static_cast<double>(x[j]);
+      scaled_add<false>(sum, w, x, d_);
       s.mass[c] += w;
     }
   }

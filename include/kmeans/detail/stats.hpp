@@ -86,8 +86,7 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X) {
         s.count = static_cast<double>(end - begin);
         std::fill(s.mean.begin(), s.mean.end(), 0.0);
         std::fill(s.m2.begin(), s.m2.end(), 0.0);
-        for (std::size_t i = begin; i < end; ++i)
-          for (std::size_t j = 0; j < d; ++j) s.mean[j] += static_cast<double>(X(i, j));
+        for (std::size_t i = begin; i < end; ++i) scaled_add<false>(s.mean.data(), 1.0, X.row(i), d);
         for (std::size_t j = 0; j < d; ++j) s.mean[j] /= s.count;
         for (std::size_t i = begin; i < end; ++i) {
           for (std::size_t j = 0; j < d; ++j) {
