@@ -59,30 +59,6 @@ inline double squared_norm(const T* x, std::size_t d) noexcept {
   });
 }
 
-/// y[j] = a x[j] (Set) or y[j] += a x[j] for j < d, in double: the cluster sums. Runs of 8
-/// unrolled, so that the compiler vectorises them at -O2 too (GCC 12's -O2 cost model leaves
-/// a loop of unknown length scalar).
-template <bool Set, class T>
-inline void scaled_add(double* __restrict y, double a, const T* __restrict x, std::size_t d) noexcept {
-  constexpr std::size_t run = 8;
-  std::size_t j = 0;
-  for (; j + run <= d; j += run) {
-    KMEANS_UNROLL
-    for (std::size_t l = 0; l < run; ++l) {
-      if constexpr (Set)
-        y[j + l] = a * static_cast<double>(x[j + l]);
-      else
-        y[j + l] += a * static_cast<double>(x[j + l]);
-    }
-  }
-  for (; j < d; ++j) {
-    if constexpr (Set)
-      y[j] = a * static_cast<double>(x[j]);
-    else
-      y[j] += a * static_cast<double>(x[j]);
-  }
-}
-
 /// The nearest of k centroids by direct double distances (the lowest index wins ties), with
 /// the squared distances to it and to the second nearest (infinity when k = 1).
 struct Nearest {

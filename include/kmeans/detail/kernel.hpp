@@ -203,18 +203,6 @@ inline T lane_min(T (&v)[W]) noexcept {
 /// long scalar chain: 13% of the kernel's time at d = 50.)
 template <class T>
 inline double row_norm2(const T* x, std::size_t d) noexcept {
-  // xsimd loads floats into doubles through a loop that GCC vectorises only at -O3: the
-  // conversion is unrolled here instead.
-  const auto load = [](const T* p) {
-    if constexpr (std::is_same_v<T, double>) {
-      return batch<double>::load_unaligned(p);
-    } else {
-      alignas(64) double v[batch<double>::size];
-      KMEANS_UNROLL
-      for (std::size_t l = 0; l < batch<double>::size; ++l) v[l] = static_cast<double>(p[l]);
-      return batch<double>::load_aligned(v);
-    }
-  };
   using D = batch<double>;
   constexpr std::size_t V = D::size;
   D acc[4] = {D(0.0), D(0.0), D(0.0), D(0.0)};
@@ -222,12 +210,12 @@ inline double row_norm2(const T* x, std::size_t d) noexcept {
   for (; j + 4 * V <= d; j += 4 * V) {
     KMEANS_UNROLL
     for (std::size_t a = 0; a < 4; ++a) {
-      const D v = load(x + j + a * V);
+      const D v = load_as_double(x + j + a * V);
       acc[a] = detail::fma(v, v, acc[a]);
     }
   }
   for (; j + V <= d; j += V) {
-    const D v = load(x + j);
+    const D v = load_as_double(x + j);
     acc[0] = detail::fma(v, v, acc[0]);
   }
   double tail = 0.0;

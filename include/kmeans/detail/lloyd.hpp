@@ -21,6 +21,7 @@
 #include "bounds.hpp"
 #include "collective.hpp"
 #include "kernel.hpp"
+#include "simd.hpp"
 
 namespace kmeans::detail {
 

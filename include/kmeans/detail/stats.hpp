@@ -12,6 +12,7 @@
 #include "blocks.hpp"
 #include "distance.hpp"
 #include "error.hpp"
+#include "simd.hpp"
 
 namespace kmeans::detail {
 
