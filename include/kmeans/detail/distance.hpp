@@ -1,40 +1,63 @@
 #pragma once
 // Distances summed in double, element by element: the exact path of the kernel, inertia,
-// k-means++ and the data checks. No SIMD intrinsics: the lane structure lets the compiler
-// vectorise, and fixes the summation order for every row.
+// k-means++, the bounded algorithms' direct distances and the data checks. The sums are laid
+// out in a fixed number of lanes, so that their order is the same for every row and every
+// instruction set; the lanes are explicit vectors (left to the compiler, Clang used two-lane
+// vectors and GCC at -O2 none).
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 
+#include "simd.hpp"
 #include "unroll.hpp"
+
+KMEANS_SIMD_BEGIN
 
 namespace kmeans::detail {
 
-/// Lanes of the double sums below: 32 independent partial sums, which the compiler maps to
-/// several vector accumulators (one would serialise on FMA latency). Added pairwise at the
-/// end, in the same order for every row.
+/// Lanes of the double sums below: 32 independent partial sums, sum_lanes / W vector
+/// accumulators of W lanes each (one would serialise on FMA latency). Lane l adds the terms
+/// j = l (mod 32); the lanes are added pairwise at the end (l += l + 16, then l += l + 8, ...),
+/// in the same order for every row and vector width.
 inline constexpr std::size_t sum_lanes = 32;
 
-template <class F>
-inline double lane_sum(std::size_t d, F&& term) noexcept {
+/// The sum over j < d of term(j) = v(j)^2, where `load(j)` gives v(j .. j + W - 1) as a
+/// vector of doubles and `value(j)` gives v(j).
+template <class Load, class Value>
+inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
+  using D = batch<double>;
+  constexpr std::size_t W = D::size, A = sum_lanes / W;
+  static_assert(sum_lanes % W == 0, "sum_lanes must be a multiple of the vector width");
+  double tail = 0.0;
   if (d < sum_lanes) {
     // Only the tail: the same sum as below (the lanes would add zeros), without the
     // 31 additions of empty lanes that dominate short rows.
-    double tail = 0.0;
-    for (std::size_t j = 0; j < d; ++j) tail += term(j);
+    for (std::size_t j = 0; j < d; ++j) tail += value(j) * value(j);
     return tail;
   }
-  double lane[sum_lanes] = {};
+  D acc[A];
+  KMEANS_UNROLL
+  for (std::size_t a = 0; a < A; ++a) acc[a] = D(0.0);
   std::size_t j = 0;
   for (; j + sum_lanes <= d; j += sum_lanes) {
     KMEANS_UNROLL
-    for (std::size_t l = 0; l < sum_lanes; ++l) lane[l] += term(j + l);
+    for (std::size_t a = 0; a < A; ++a) {
+      const D v = load(j + a * W);
+      acc[a] = fma(v, v, acc[a]);
+    }
   }
-  double tail = 0.0;  // separate, so that no variable index pins the lanes to memory
-  for (; j < d; ++j) tail += term(j);
+  for (; j < d; ++j) tail += value(j) * value(j);
+  // Pairwise: whole vectors while the partner lanes are in another vector, then within one.
   KMEANS_UNROLL
-  for (std::size_t width = sum_lanes / 2; width > 0; width /= 2) {
+  for (std::size_t width = A / 2; width > 0; width /= 2) {
+    KMEANS_UNROLL
+    for (std::size_t a = 0; a < width; ++a) acc[a] += acc[a + width];
+  }
+  alignas(64) double lane[W];
+  acc[0].store_aligned(lane);
+  KMEANS_UNROLL
+  for (std::size_t width = W / 2; width > 0; width /= 2) {
     KMEANS_UNROLL
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
@@ -44,19 +67,17 @@ inline double lane_sum(std::size_t d, F&& term) noexcept {
 /// Squared Euclidean distance, summed in double.
 template <class T>
 inline double squared_distance(const T* x, const T* c, std::size_t d) noexcept {
-  return lane_sum(d, [&](std::size_t j) {
-    const double t = static_cast<double>(x[j]) - static_cast<double>(c[j]);
-    return t * t;
-  });
+  return lane_sum(
+      d, [&](std::size_t j) { return load_as_double(x + j) - load_as_double(c + j); },
+      [&](std::size_t j) { return static_cast<double>(x[j]) - static_cast<double>(c[j]); });
 }
 
 /// Squared norm, summed in double.
 template <class T>
 inline double squared_norm(const T* x, std::size_t d) noexcept {
-  return lane_sum(d, [&](std::size_t j) {
-    const double t = static_cast<double>(x[j]);
-    return t * t;
-  });
+  return lane_sum(
+      d, [&](std::size_t j) { return load_as_double(x + j); },
+      [&](std::size_t j) { return static_cast<double>(x[j]); });
 }
 
 /// The nearest of k centroids by direct double distances (the lowest index wins ties), with
@@ -84,3 +105,5 @@ inline Nearest nearest_exact(const T* x, const T* centroids, std::size_t k, std:
 }
 
 }  // namespace kmeans::detail
+
+KMEANS_SIMD_END
