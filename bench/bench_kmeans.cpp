@@ -4,11 +4,13 @@
 //   bench_kmeans --benchmark_filter=clusters/double --benchmark_format=json
 //
 // Counters: ms_per_iter, and GFLOP/s counting the distance work as 2 n k d per iteration.
-// Also: the assignment kernel alone (assign/*), end-to-end fits (fit/*), and float data at
-// the ends of its range (range/float: subnormal and near-overflow values).
+// Also: the assignment kernel alone (assign/*), the direct double distances (distance/*),
+// end-to-end fits (fit/*), and float data at the ends of its range (range/float: subnormal
+// and near-overflow values).
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <kmeans/detail/kernel.hpp>
 #include <kmeans/kmeans.hpp>
@@ -102,6 +104,24 @@ void assign_kernel(benchmark::State& state) {
   state.counters["GFLOPs"] = gflops(p, static_cast<double>(state.iterations()));
 }
 
+/// The direct double distances (the exact path, inertia, k-means++, Elkan's and Hamerly's
+/// distances): each of the first 2000 rows to 8 centroids; counter GFLOP/s at 3 per element.
+template <class T>
+void direct_distances(benchmark::State& state) {
+  const Problem<T>& p = problem<T>(state);
+  const std::size_t rows = std::min<std::size_t>(p.n, 2000), centres = std::min<std::size_t>(p.k, 8);
+  for (auto _ : state) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t c = 0; c < centres; ++c)
+        sum += kmeans::detail::squared_distance(p.X().row(i), p.C().row(c), p.d);
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["GFLOPs"] =
+      benchmark::Counter(3e-9 * static_cast<double>(rows * centres * p.d) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+
 /// End to end: k-means++ and iterations to convergence (default tol), the demo's problem.
 template <class T>
 void fit_end_to_end(benchmark::State& state) {
@@ -177,6 +197,18 @@ BENCHMARK_TEMPLATE(assign_kernel, float)
     ->ArgNames({"n", "d", "k"})
     ->Apply(assign_shapes)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(direct_distances, double)
+    ->Name("distance/double")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({2000, 16, 8})
+    ->Args({2000, 50, 8})
+    ->Args({2000, 200, 8})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(direct_distances, float)
+    ->Name("distance/float")
+    ->ArgNames({"n", "d", "k"})
+    ->Args({2000, 200, 8})
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_TEMPLATE(fit_end_to_end, double)
     ->Name("fit/double")
     ->ArgNames({"n", "d", "k"})
