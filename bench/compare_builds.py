@@ -45,7 +45,7 @@ def build(source, out, cxx, build_type):
 
 
 def run(binary, names):
-    pattern = "^(" + "|".join(n.replace("/real_time", "") for n in names) + ")(/real_time)?$"
+    pattern = "^(" + "|".join(names) + ")$"
     out = subprocess.run([binary, f"--benchmark_filter={pattern}", "--benchmark_format=json"], check=True,
                          capture_output=True, text=True).stdout
     return {b["name"]: b["GFLOPs"] for b in json.loads(out)["benchmarks"]}

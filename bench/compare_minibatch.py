@@ -56,8 +56,8 @@ def main():
         path = os.path.join(tmp, "X.bin")
         X.tofile(path)
         for seed in range(args.seeds):
-            out = subprocess.run([driver, path, str(args.n), str(args.d), str(args.k), str(seed), "1024", "0", str(args.n_init)],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run([driver, path, str(args.n), str(args.d), str(args.k), str(seed), "1024", "0",
+                                  str(args.n_init)], check=True, capture_output=True, text=True).stdout
             ours = json.loads(out)
             time.sleep(0.3)
             start = time.perf_counter()

@@ -33,7 +33,10 @@ inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
   if (d < sum_lanes) {
     // Only the tail: the same sum as below (the lanes would add zeros), without the
     // 31 additions of empty lanes that dominate short rows.
-    for (std::size_t j = 0; j < d; ++j) tail += value(j) * value(j);
+    for (std::size_t j = 0; j < d; ++j) {
+      const double v = value(j);
+      tail += v * v;
+    }
     return tail;
   }
   D acc[A];
@@ -47,7 +50,10 @@ inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
       acc[a] = fma(v, v, acc[a]);
     }
   }
-  for (; j < d; ++j) tail += value(j) * value(j);
+  for (; j < d; ++j) {
+    const double v = value(j);
+    tail += v * v;
+  }
   // Pairwise: whole vectors while the partner lanes are in another vector, then within one.
   KMEANS_UNROLL
   for (std::size_t width = A / 2; width > 0; width /= 2) {

@@ -71,6 +71,7 @@ inline batch<double> load_as_double(const T* p) noexcept {
     return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 #else
     alignas(64) double v[D::size];
+    KMEANS_UNROLL
     for (std::size_t l = 0; l < D::size; ++l) v[l] = static_cast<double>(p[l]);
     return D::load_aligned(v);
 #endif
