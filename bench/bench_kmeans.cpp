@@ -149,14 +149,18 @@ void float_range(benchmark::State& state) {
   time_iterations(state, p);
 }
 
-/// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound.
+/// Kernel shapes: compute-bound (cache-resident and streaming X), small d, memory-bound, and
+/// the low dimensions of the accelerated algorithms' sweep (d 2 and 10, where the per-row
+/// argmin outweighs the 2kd flops).
 void assign_shapes(benchmark::internal::Benchmark* b) {
   for (const auto& args : {std::vector<std::int64_t>{2000, 200, 80},
                            {22000, 200, 80},
                            {2000, 200, 170},
                            {2000, 64, 80},
                            {2000, 50, 100},
-                           {4000, 3800, 5}})
+                           {4000, 3800, 5},
+                           {20000, 2, 80},
+                           {20000, 10, 80}})
     b->Args(args);
 }
 

@@ -2,9 +2,11 @@
 // iteration must produce the same inertia and centre shift (so the same labels) and the fit
 // the same labels, centroids, inertia and n_iter — to the bit, as Lloyd does itself.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <kmeans/detail/lloyd.hpp>
 #include <kmeans/kmeans_model.hpp>
 #include <random>
 #include <vector>
@@ -227,6 +229,108 @@ TEMPLATE_TEST_CASE("accelerated fits with restarts, empty clusters and k-means++
       CHECK(bits(km.inertia()) == bits(lloyd.inertia()));
       const auto c = km.centroids(), l = lloyd.centroids();
       CHECK(std::memcmp(c.data(), l.data(), c.rows() * c.cols() * sizeof(T)) == 0);
+    }
+  }
+}
+
+// Where memory allows, each block keeps its clusters' sums from pass to pass and sums again
+// only the clusters a row joined or left. The kept sums must be the bits that sums formed
+// afresh give: every algorithm, with weights, with empty clusters relocated every iteration.
+TEMPLATE_TEST_CASE("sums kept per block between passes equal sums formed afresh", "[algorithms][sums]", float, double) {
+  using T = TestType;
+  std::vector<std::vector<T>> rows;  // few distinct rows: empty clusters every iteration
+  for (int rep = 0; rep < 400; ++rep)
+    for (T v : {T(1), T(2), T(3), T(10)}) rows.push_back({v, -v, v * v});
+  const auto few = from_rows<T>(rows);
+  const auto uniform = [] {
+    std::mt19937_64 rng(17);
+    std::uniform_real_distribution<double> u(0, 1);
+    Owned<T> o{std::vector<T>(3000 * 4), 3000, 4, 4};
+    for (auto& v : o.buffer) v = static_cast<T>(u(rng));
+    return o;
+  }();
+  // Three tight blobs 100 apart and one row 5 from the first: the far fourth centroid's
+  // cluster starts empty and takes that row, which keeps it and is the only row to move.
+  const auto outlier = [] {
+    std::vector<std::vector<T>> r;
+    std::mt19937_64 rng(29);
+    std::uniform_real_distribution<double> jitter(-0.01, 0.01);
+    for (std::size_t i = 0; i < 600; ++i) {
+      const double cx = i % 3 == 1 ? 100 : 0, cy = i % 3 == 2 ? 100 : 0;
+      r.push_back({static_cast<T>(cx + jitter(rng)), static_cast<T>(cy + jitter(rng))});
+    }
+    r[300] = {T(5), T(0)};
+    return from_rows<T>(r);
+  }();
+  std::vector<double> weights(3000);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = i % 7 == 0 ? 0.0 : 0.5 + static_cast<double>(i % 5);
+  kmeans::detail::ThreadPool pool(2);
+  for (const auto* data : {&few, &uniform, &outlier}) {
+    const std::size_t k = data == &few ? 12 : data == &outlier ? 4 : 25, d = data->view().cols();
+    // The first k rows, but the last centroid far away on the uniform and outlier data: its
+    // cluster starts empty, and the row it takes keeps it (a relocation that sticks).
+    std::vector<T> start;
+    for (std::size_t i = 0; i < k; ++i) start.insert(start.end(), data->view().row(i), data->view().row(i) + d);
+    if (data != &few) std::fill(start.end() - static_cast<std::ptrdiff_t>(d), start.end(), T(1000));
+    for (const bool weighted : {false, true}) {
+      for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
+        CAPTURE(data == &few, data == &outlier, weighted, static_cast<int>(a));
+        Options o;
+        o.max_iter = 30;
+        o.run_till_max_iter = true;  // the few rows would stop at once: shift 0
+        const auto fit = [&](bool keep) {
+          kmeans::detail::LloydBuffers<T> buffers;
+          buffers.keep_block_sums = keep;
+          kmeans::detail::Lloyd<T> lloyd(pool, data->view(), k, buffers, a, weighted ? weights.data() : nullptr);
+          CHECK(buffers.block_sums.per_block == keep);
+          return lloyd.run(start, o, 0.0);
+        };
+        const auto kept = fit(true), fresh = fit(false);
+        CHECK(kept.n_iter == 30);
+        CHECK(fresh.n_iter == 30);
+        CHECK(kept.labels == fresh.labels);
+        CHECK(bits(kept.inertia) == bits(fresh.inertia));
+        CHECK(std::memcmp(kept.centroids.data(), fresh.centroids.data(), kept.centroids.size() * sizeof(T)) == 0);
+      }
+    }
+  }
+}
+
+// And against the brute-force reference, iteration by iteration: m Lloyd iterations from the
+// same centroids, for m = 1 .. 12, give the reference's m-th centroids (labels change in
+// every block at first, in a few later).
+TEMPLATE_TEST_CASE("Lloyd's m-th centroids equal the reference's for every m", "[algorithms][reference][sums]", float,
+                   double) {
+  using T = TestType;
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> u(0, 1);
+  const std::size_t n = 3000, d = 4, k = 25;
+  Owned<T> data{std::vector<T>(n * d), n, d, d};
+  for (auto& v : data.buffer) v = static_cast<T>(u(rng));
+  const ref::Dense X = ref::to_dense(data.view());
+  ref::Dense C{std::vector<double>(data.buffer.begin(), data.buffer.begin() + k * d), k, d};
+  const std::vector<T> start(data.buffer.begin(), data.buffer.begin() + k * d);
+  for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly}) {
+    ref::Dense expected = C;
+    for (std::size_t m = 1; m <= 12; ++m) {
+      CAPTURE(static_cast<int>(a), m);
+      const ref::Assignment labels = ref::assign(X, expected);
+      std::vector<std::size_t> count(k, 0);
+      for (const auto l : labels.labels) ++count[static_cast<std::size_t>(l)];
+      REQUIRE(std::find(count.begin(), count.end(), 0) == count.end());  // no relocation: the reference has none
+      expected = ref::means(X, labels.labels, expected);
+      for (auto& v : expected.v) v = static_cast<double>(static_cast<T>(v));  // the model's centroids are T
+      Options o;
+      o.n_clusters = k;
+      o.algorithm = a;
+      o.max_iter = m;
+      o.run_till_max_iter = true;
+      o.n_threads = 2;
+      KMeans<T> km(o);
+      km.fit(data.view(), kmeans::Matrix<const T>(start.data(), k, d));
+      const ref::Dense got = centroids_of(km);
+      for (std::size_t i = 0; i < got.v.size(); ++i)
+        CHECK(std::abs(got.v[i] - expected.v[i]) <= rel_tol<T>() * (1 + std::abs(expected.v[i])));
     }
   }
 }

@@ -41,8 +41,8 @@ inline constexpr double keep = 1.0 - 1e-9;
 inline constexpr double lowering_allowance = 1e-10;
 
 inline double lowered(double l, double s) noexcept {
-  if (s == 0 || !(l < std::numeric_limits<double>::infinity())) return l;
-  return (l - s) - lowering_allowance * (l + s);
+  const double moved = (l - s) - lowering_allowance * (l + s);  // a select, not a branch
+  return s == 0 || !(l < std::numeric_limits<double>::infinity()) ? l : moved;
 }
 
 /// What the bounds need to know about the centroids after an update.

@@ -22,23 +22,13 @@ namespace kmeans::detail {
 /// in the same order for every row and vector width.
 inline constexpr std::size_t sum_lanes = 32;
 
-/// The sum over j < d of term(j) = v(j)^2, where `load(j)` gives v(j .. j + W - 1) as a
-/// vector of doubles and `value(j)` gives v(j).
+/// lane_sum for d >= sum_lanes.
 template <class Load, class Value>
-inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
+inline double lane_sum_long(std::size_t d, Load&& load, Value&& value) noexcept {
   using D = batch<double>;
   constexpr std::size_t W = D::size, A = sum_lanes / W;
   static_assert(sum_lanes % W == 0, "sum_lanes must be a multiple of the vector width");
   double tail = 0.0;
-  if (d < sum_lanes) {
-    // Only the tail: the same sum as below (the lanes would add zeros), without the
-    // 31 additions of empty lanes that dominate short rows.
-    for (std::size_t j = 0; j < d; ++j) {
-      const double v = value(j);
-      tail += v * v;
-    }
-    return tail;
-  }
   D acc[A];
   KMEANS_UNROLL
   for (std::size_t a = 0; a < A; ++a) acc[a] = D(0.0);
@@ -68,6 +58,22 @@ inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
   return lane[0] + tail;
+}
+
+/// The sum over j < d of term(j) = v(j)^2, where `load(j)` gives v(j .. j + W - 1) as a
+/// vector of doubles and `value(j)` gives v(j).
+template <class Load, class Value>
+inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
+  if (d >= sum_lanes) return lane_sum_long(d, load, value);
+  // Only the tail: the same sum as lane_sum_long's (its lanes would add zeros), without the
+  // 31 additions of empty lanes that dominate short rows; small enough to be inlined where
+  // short rows are hot (Hamerly's bounds at d = 2 spent a tenth of their time in the call).
+  double tail = 0.0;
+  for (std::size_t j = 0; j < d; ++j) {
+    const double v = value(j);
+    tail += v * v;
+  }
+  return tail;
 }
 
 /// Squared Euclidean distance, summed in double.

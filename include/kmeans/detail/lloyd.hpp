@@ -3,8 +3,10 @@
 // its rows — Lloyd by scoring every centroid with the kernel, Hamerly, Elkan and Yinyang by
 // moving their bounds (bounds.hpp) and computing only the distances those leave open — counts label
 // changes, sums direct squared distances (when the callback will read them) and accumulates
-// its rows into per-cluster sums (double), in a slot of its own; slots merge in block order.
-// Then the centroids are the means, and empty clusters take the rows farthest from their
+// its rows into per-cluster sums (double), in an entry of its own; entries merge in block
+// order. Where memory allows, each block keeps its sums from pass to pass and sums again only
+// the clusters whose rows in it changed: the others already hold the bits a fresh sum would
+// give. Then the centroids are the means, and empty clusters take the rows farthest from their
 // centroids. After the last iteration one more pass labels the rows for the final centroids
 // and sums their inertia. All four algorithms give the same labels, so the same bits.
 
@@ -35,17 +37,54 @@ struct LloydResult {
   bool stopped = false;  // the callback returned false
 };
 
+/// The clusters' sums of a block's rows, for the centroid update: one entry per block, kept
+/// from pass to pass (a pass sums again only the clusters marked stale: those a row of the
+/// block joined or left), or, where that would take too much memory, one entry per slot,
+/// every cluster summed in every pass.
+struct BlockSums {
+  std::vector<double> sums;          // entries x k x d (weighted), rows valid where counts > 0
+  std::vector<std::int64_t> counts;  // entries x k: rows
+  std::vector<double> mass;          // entries x k: their total weight (= counts without weights)
+  std::vector<std::uint8_t> stale;   // entries x k: to be summed again by the next pass
+  std::size_t k = 0, d = 0;
+  bool per_block = false;
+
+  /// Kept per block when that takes at most max(64 MiB, half of X's bytes): the n / 256 x k
+  /// x d sums are then at most that; beyond it, the fit sums every row in every pass.
+  static bool keep_per_block(std::size_t n_blocks, std::size_t k, std::size_t d, std::size_t x_bytes) noexcept {
+    const double bytes = static_cast<double>(n_blocks) * static_cast<double>(k) * static_cast<double>(d + 2) * 8.0;
+    return bytes <= std::max(64.0 * (1 << 20), 0.5 * static_cast<double>(x_bytes));
+  }
+
+  void resize(std::size_t entries, std::size_t k_, std::size_t d_, bool per_block_) {
+    k = k_;
+    d = d_;
+    per_block = per_block_;
+    sums.resize(entries * k * d);
+    counts.resize(entries * k);
+    mass.resize(entries * k);
+    stale.assign(entries * k, 1);
+  }
+  void all_stale() { std::fill(stale.begin(), stale.end(), std::uint8_t{1}); }
+  /// Row moved from cluster `from` to `to` (from < 0: no cluster yet) in entry e.
+  void moved(std::size_t e, std::int32_t from, std::int32_t to) {
+    if (from >= 0) stale[e * k + static_cast<std::size_t>(from)] = 1;
+    stale[e * k + static_cast<std::size_t>(to)] = 1;
+  }
+  double* sum(std::size_t e, std::size_t c) noexcept { return sums.data() + (e * k + c) * d; }
+  std::int64_t* counts_of(std::size_t e) noexcept { return counts.data() + e * k; }
+  double* mass_of(std::size_t e) noexcept { return mass.data() + e * k; }
+  std::uint8_t* stale_of(std::size_t e) noexcept { return stale.data() + e * k; }
+};
+
 /// Lloyd's working memory, kept by the model between fits so that refitting allocates
-/// nothing: block slots (partial sums of one block each), cluster totals, packed centroids.
+/// nothing: block slots, the blocks' cluster sums, cluster totals, packed centroids.
 template <class T>
 struct LloydBuffers {
   struct Slot {
-    std::vector<double> sums;          // k x d (weighted), rows valid where counts > 0
-    std::vector<std::int64_t> counts;  // k: rows
-    std::vector<double> mass;          // k: their total weight (= counts without weights)
-    std::vector<std::size_t> start;    // k, for grouping the block's rows by cluster
-    std::vector<std::size_t> order;    // block_rows: the block's rows grouped by cluster
-    std::vector<std::size_t> scan;     // Hamerly: the block's rows its bounds leave open
+    std::vector<std::size_t> start;  // k, for grouping the block's rows by cluster
+    std::vector<std::size_t> order;  // block_rows: the block's rows grouped by cluster
+    std::vector<std::size_t> scan;   // Hamerly: the block's rows its bounds leave open
     double inertia = 0.0;
     std::size_t changed = 0;
     std::size_t evaluations = 0;  // row-to-centroid distances computed
@@ -57,6 +96,7 @@ struct LloydBuffers {
     }
   };
   std::vector<Slot> slots;
+  BlockSums block_sums;
   std::vector<double> sums;          // k x d
   std::vector<std::int64_t> counts;  // k
   std::vector<double> mass;          // k
@@ -66,20 +106,22 @@ struct LloydBuffers {
   ElkanBounds elkan;
   YinyangBounds yinyang;
 
-  /// The bounds are O(n) (Elkan: O(n k)): a fit frees them when it returns, rather than
-  /// have an idle model hold them.
+  /// The bounds are O(n) (Elkan: O(n k)), the per-block sums O(n k d / 256): a fit frees them
+  /// when it returns, rather than have an idle model hold them.
   void release_bounds() {
+    if (block_sums.per_block) block_sums = BlockSums{};
     hamerly = HamerlyBounds{};
     elkan = ElkanBounds{};
     yinyang = YinyangBounds{};
   }
 
-  void reserve(std::size_t n_slots, std::size_t k, std::size_t d) {
+  bool keep_block_sums = true;  // false: sum every row in every pass (the tests compare the two)
+
+  void reserve(std::size_t n_slots, std::size_t n_blocks, std::size_t k, std::size_t d, std::size_t x_bytes) {
     slots.resize(n_slots);
+    const bool per_block = keep_block_sums && BlockSums::keep_per_block(n_blocks, k, d, x_bytes);
+    block_sums.resize(per_block ? n_blocks : n_slots, k, d, per_block);
     for (auto& s : slots) {
-      s.sums.resize(k * d);
-      s.counts.resize(k);
-      s.mass.resize(k);
       s.start.resize(k);
       s.order.resize(block_rows);
       s.scan.reserve(block_rows);
@@ -103,11 +145,13 @@ class Lloyd {
         k_(k),
         d_(X.cols()),
         slots_(buffers.slots),
+        block_sums_(buffers.block_sums),
         sums_(buffers.sums),
         counts_(buffers.counts),
         mass_(buffers.mass),
         packed_(buffers.packed) {
-    buffers.reserve(slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8), k, d_);
+    buffers.reserve(slot_count(pool.size(), block_count(X.rows()), (k * d_ + k) * 8), block_count(X.rows()), k, d_,
+                    X.rows() * d_ * sizeof(T));
   }
 
   /// Iterates from `centroids` until a stopping rule holds.
@@ -117,6 +161,7 @@ class Lloyd {
     if (method_ == Algorithm::hamerly) buffers_.hamerly.reset(X_.rows());
     if (method_ == Algorithm::elkan) buffers_.elkan.reset(X_.rows(), k_);
     if (method_ == Algorithm::yinyang) buffers_.yinyang.reset(X_.rows(), centroids.data(), k_, d_);
+    block_sums_.all_stale();  // they may hold another run's sums
     std::vector<T> next(centroids.size());
     // The per-iteration inertia costs a distance per row; only the callback reads it.
     const bool want_inertia = static_cast<bool>(options.on_iteration);
@@ -181,9 +226,8 @@ class Lloyd {
 
   /// Clears the clusters' totals for a pass that accumulates, and says how its blocks sum
   /// their rows per cluster. Two ways, both adding each cluster's rows in ascending order (the
-  /// same bits): row by row, while the row is still in cache, when a slot's k x d sums fit in
-  /// L2 beside it; or grouped by cluster after the block, so each sum row is touched once,
-  /// when the slot is large.
+  /// same bits): row by row when an entry's k x d sums fit in L2 beside the block; or grouped
+  /// by cluster, so each sum row is touched once, when the entry is large.
   template <bool Accumulate>
   bool start_pass() {
     if (!Accumulate) return false;
@@ -193,6 +237,23 @@ class Lloyd {
     return k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
   }
 
+  /// The block sums' entry of the block that starts at row `begin`, run in slot s. Without
+  /// per-block sums the entry is the slot's and every cluster is summed afresh.
+  std::size_t entry_of(const Slot& s, std::size_t begin) {
+    if (block_sums_.per_block) return begin / block_rows;
+    const auto e = static_cast<std::size_t>(&s - slots_.data());
+    std::fill_n(block_sums_.stale_of(e), k_, std::uint8_t{1});
+    return e;
+  }
+
+  /// Row i of entry e is labelled `label` by a pass.
+  void relabel(Slot& s, std::size_t e, std::size_t i, std::int32_t label, std::vector<std::int32_t>& labels) {
+    if (labels[i] == label) return;
+    ++s.changed;
+    block_sums_.moved(e, labels[i], label);
+    labels[i] = label;
+  }
+
   /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals;
   /// with want_inertia, sums the direct squared distances to the assigned centroids.
   template <bool Accumulate>
@@ -200,22 +261,20 @@ class Lloyd {
     packed_.assign(centroids.data(), k_, d_);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
+    std::size_t wave = 0;
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.start_block();
-          if (row_by_row) std::fill(s.counts.begin(), s.counts.end(), 0);
+          const std::size_t e = entry_of(s, begin);
           assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
             const auto c = static_cast<std::size_t>(label);
-            const T* x = X_.row(i);
-            if (want_inertia) s.inertia += weight(i) * squared_distance(x, centroids.data() + c * d_, d_);
-            s.changed += labels[i] != label;
-            labels[i] = label;
-            if (row_by_row) add_row(s, c, i);
+            if (want_inertia) s.inertia += weight(i) * squared_distance(X_.row(i), centroids.data() + c * d_, d_);
+            relabel(s, e, i, label, labels);
           });
-          if (Accumulate && !row_by_row) accumulate_block(s, labels, begin, end);
+          if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
-        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+        [&](std::size_t n) { merge_wave<Accumulate>(wave, n, pass); });
     pass.evaluations = X_.rows() * k_;
     return pass;
   }
@@ -228,54 +287,59 @@ class Lloyd {
     if (method_ == Algorithm::yinyang && !first) buffers_.yinyang.take_shifts(buffers_.geometry);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
+    std::size_t wave = 0;
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.start_block();
+          const std::size_t e = entry_of(s, begin);
           if (method_ == Algorithm::hamerly)
-            label_block_rows(buffers_.hamerly, s, begin, end, centroids, labels, first);
+            label_block_rows(buffers_.hamerly, s, e, begin, end, centroids, labels, first);
           else if (method_ == Algorithm::yinyang)
-            label_block_rows(buffers_.yinyang, s, begin, end, centroids, labels, first);
+            label_block_rows(buffers_.yinyang, s, e, begin, end, centroids, labels, first);
           else
-            label_block_elkan(s, begin, end, centroids, labels, first);
+            label_block_elkan(s, e, begin, end, centroids, labels, first);
           if (want_inertia)
             for (std::size_t i = begin; i < end; ++i)
               s.inertia += weight(i) *
                            squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
-          if (!Accumulate) return;
-          if (row_by_row) {
-            std::fill(s.counts.begin(), s.counts.end(), 0);
-            for (std::size_t i = begin; i < end; ++i) add_row(s, static_cast<std::size_t>(labels[i]), i);
-          } else {
-            accumulate_block(s, labels, begin, end);
-          }
+          if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
-        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+        [&](std::size_t n) { merge_wave<Accumulate>(wave, n, pass); });
     return pass;
   }
 
   /// Hamerly's or Yinyang's labels: rows whose bounds settle their label are skipped; the rest
   /// go through Lloyd's kernel, which also gives their new lower bounds.
   template <class Bounds>
-  void label_block_rows(Bounds& bounds, Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
-                        std::vector<std::int32_t>& labels, bool first) {
+  void label_block_rows(Bounds& bounds, Slot& s, std::size_t e, std::size_t begin, std::size_t end,
+                        const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool first) {
     const CentroidGeometry& g = buffers_.geometry;
     const auto distance_to = [&](std::size_t i, std::size_t c) {
       return std::sqrt(squared_distance(X_.row(i), centroids.data() + c * d_, d_));
     };
-    s.scan.clear();
+    // The rows the bounds leave open, then those still open after one direct distance: each
+    // list written without a branch per row (which rows settle is data, not a pattern).
+    s.scan.resize(end - begin);
+    std::size_t open = 0;
     for (std::size_t i = begin; i < end; ++i) {
-      if (!first) {
-        const auto a = static_cast<std::size_t>(labels[i]);
-        if (bounds.still_nearest(i, a, g)) continue;
-        ++s.evaluations;
-        if (bounds.tightened_still_nearest(i, a, distance_to(i, a), g)) continue;
-      }
-      s.scan.push_back(i);
+      s.scan[open] = i;
+      open += first || !bounds.still_nearest(i, static_cast<std::size_t>(labels[i]), g);
     }
+    if (!first) {
+      s.evaluations += open;
+      std::size_t still_open = 0;
+      for (std::size_t t = 0; t < open; ++t) {
+        const std::size_t i = s.scan[t];
+        const auto a = static_cast<std::size_t>(labels[i]);
+        s.scan[still_open] = i;
+        still_open += !bounds.tightened_still_nearest(i, a, distance_to(i, a), g);
+      }
+      open = still_open;
+    }
+    s.scan.resize(open);
     const auto relabel = [&](std::size_t i, std::int32_t label) {
-      s.changed += labels[i] != label;
-      labels[i] = label;
+      this->relabel(s, e, i, label, labels);
       return static_cast<std::size_t>(label);
     };
     const auto open_row = [&](std::size_t t) { return s.scan[t]; };
@@ -293,7 +357,7 @@ class Lloyd {
     s.evaluations += s.scan.size() * (k_ + 1);
   }
 
-  void label_block_elkan(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+  void label_block_elkan(Slot& s, std::size_t e, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
                          std::vector<std::int32_t>& labels, bool first) {
     ElkanBounds& bounds = buffers_.elkan;
     for (std::size_t i = begin; i < end; ++i) {
@@ -305,9 +369,7 @@ class Lloyd {
         a = bounds.label(i, X_.row(i), static_cast<std::size_t>(labels[i]), centroids.data(), d_, buffers_.geometry,
                          s.evaluations);
       }
-      const auto label = static_cast<std::int32_t>(a);
-      s.changed += labels[i] != label;
-      labels[i] = label;
+      relabel(s, e, i, static_cast<std::int32_t>(a), labels);
     }
   }
 
@@ -337,69 +399,95 @@ class Lloyd {
     pass.evaluations = static_cast<std::size_t>(all[tail + 2]);
   }
 
-  /// Adds a wave of slots (blocks in order) into the pass and the clusters' totals.
+  /// Adds a wave of n slots (blocks in order, the first the wave-th block) into the pass and
+  /// the clusters' totals; moves `wave` on to the next wave's first block.
   template <bool Accumulate>
-  void merge_wave(std::size_t n, Pass& pass) {
+  void merge_wave(std::size_t& wave, std::size_t n, Pass& pass) {
     for (std::size_t t = 0; t < n; ++t) {
       pass.inertia += slots_[t].inertia;
       pass.changed += slots_[t].changed;
       pass.evaluations += slots_[t].evaluations;
     }
+    const std::size_t first = block_sums_.per_block ? wave : 0;  // the wave's first entry
+    wave += n;
     if (!Accumulate) return;
-    for (std::size_t t = 0; t < n; ++t)
+    for (std::size_t e = first; e < first + n; ++e) {
+      const std::int64_t* counts = block_sums_.counts_of(e);
+      const double* mass = block_sums_.mass_of(e);
       for (std::size_t c = 0; c < k_; ++c) {
-        if (slots_[t].counts[c] == 0) continue;
-        counts_[c] += slots_[t].counts[c];
-        mass_[c] += slots_[t].mass[c];
+        if (counts[c] == 0) continue;
+        counts_[c] += counts[c];
+        mass_[c] += mass[c];
       }
-    // The sums are k x d per slot: merged by all threads, each a range of clusters, every
-    // element still added in slot (block) order.
+    }
+    // The sums are k x d per entry: merged by all threads, each a range of clusters, every
+    // element still added in block order.
     const std::size_t parts = std::min(pool_.size(), k_);
     pool_.run(parts, [&](std::size_t part) {
       for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
         double* to = sums_.data() + c * d_;
-        for (std::size_t t = 0; t < n; ++t) {
-          if (slots_[t].counts[c] == 0) continue;
-          scaled_add<false>(to, 1.0, slots_[t].sums.data() + c * d_, d_);
+        for (std::size_t e = first; e < first + n; ++e) {
+          if (block_sums_.counts_of(e)[c] == 0) continue;
+          scaled_add<false>(to, 1.0, block_sums_.sum(e, c), d_);
         }
       }
     });
   }
 
-  /// The block's rows summed per cluster into the slot, each cluster's rows in ascending
-  /// order. Rows are first grouped by cluster (a counting sort), so each cluster's sum row
-  /// is read and written once per block rather than once per row.
-  void accumulate_block(Slot& s, const std::vector<std::int32_t>& labels, std::size_t begin, std::size_t end) {
-    std::fill(s.counts.begin(), s.counts.end(), 0);
-    for (std::size_t i = begin; i < end; ++i) ++s.counts[static_cast<std::size_t>(labels[i])];
-    std::size_t offset = 0;
+  /// The block's rows summed per cluster into entry e, each cluster's rows in ascending order:
+  /// the stale clusters only (all of them without per-block sums). Row by row, or with the
+  /// rows first grouped by cluster (a counting sort), so that each cluster's sum row is read
+  /// and written once per block rather than once per row.
+  void accumulate_block(Slot& s, std::size_t e, const std::vector<std::int32_t>& labels, std::size_t begin,
+                        std::size_t end, bool row_by_row) {
+    std::int64_t* counts = block_sums_.counts_of(e);
+    std::uint8_t* stale = block_sums_.stale_of(e);
+    std::size_t n_stale = 0;
     for (std::size_t c = 0; c < k_; ++c) {
-      s.start[c] = offset;
-      offset += static_cast<std::size_t>(s.counts[c]);
+      if (!stale[c]) continue;
+      counts[c] = 0;
+      ++n_stale;
     }
-    for (std::size_t i = begin; i < end; ++i) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
-    std::fill(s.counts.begin(), s.counts.end(), 0);
-    for (std::size_t r = 0; r < end - begin; ++r) {
-      const std::size_t i = s.order[r];
-      add_row(s, static_cast<std::size_t>(labels[i]), i);
+    if (n_stale == 0) return;
+    const auto stale_row = [&](std::size_t i) { return stale[static_cast<std::size_t>(labels[i])] != 0; };
+    if (row_by_row) {
+      for (std::size_t i = begin; i < end; ++i)
+        if (stale_row(i)) add_row(e, static_cast<std::size_t>(labels[i]), i);
+    } else {
+      for (std::size_t i = begin; i < end; ++i)
+        if (stale_row(i)) ++counts[static_cast<std::size_t>(labels[i])];
+      std::size_t offset = 0;
+      for (std::size_t c = 0; c < k_; ++c) {
+        s.start[c] = offset;
+        if (stale[c]) offset += static_cast<std::size_t>(counts[c]);
+        counts[c] = stale[c] ? 0 : counts[c];
+      }
+      for (std::size_t i = begin; i < end; ++i)
+        if (stale_row(i)) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
+      for (std::size_t r = 0; r < offset; ++r) {
+        const std::size_t i = s.order[r];
+        add_row(e, static_cast<std::size_t>(labels[i]), i);
+      }
     }
+    std::fill_n(stale, k_, std::uint8_t{0});
   }
 
   /// Row i's weight (1 without weights).
   double weight(std::size_t i) const noexcept { return weight_ ? weight_[i] : 1.0; }
 
-  /// sums[c] += w x (or = w x for the block's first row of cluster c), counts[c] += 1,
-  /// mass[c] += w. Without weights w = 1: w x is x exactly and mass equals counts.
-  void add_row(Slot& s, std::size_t c, std::size_t i) {
+  /// In entry e: sums[c] += w x (or = w x for the block's first row of cluster c), counts[c]
+  /// += 1, mass[c] += w. Without weights w = 1: w x is x exactly and mass equals counts.
+  void add_row(std::size_t e, std::size_t c, std::size_t i) {
     const T* x = X_.row(i);
     const double w = weight(i);
-    double* sum = s.sums.data() + c * d_;
-    if (s.counts[c]++ == 0) {
+    double* sum = block_sums_.sum(e, c);
+    double& mass = block_sums_.mass_of(e)[c];
+    if (block_sums_.counts_of(e)[c]++ == 0) {
       scaled_add<true>(sum, w, x, d_);
-      s.mass[c] = w;
+      mass = w;
     } else {
       scaled_add<false>(sum, w, x, d_);
-      s.mass[c] += w;
+      mass += w;
     }
   }
 
@@ -476,6 +564,7 @@ class Lloyd {
       mass_[to] = mv.weight;
       if (mv.row < offset || mv.row - offset >= X_.rows()) continue;  // another process's row
       const std::size_t row = mv.row - offset;
+      if (block_sums_.per_block) block_sums_.moved(row / block_rows, labels[row], static_cast<std::int32_t>(to));
       labels[row] = static_cast<std::int32_t>(to);
       // Its bounds were about its old centroid.
       if (method_ == Algorithm::hamerly) buffers_.hamerly.forget(row);
@@ -516,6 +605,7 @@ class Lloyd {
   Matrix<const T> X_;
   std::size_t k_, d_;
   std::vector<Slot>& slots_;
+  BlockSums& block_sums_;
   std::vector<double>& sums_;
   std::vector<std::int64_t>& counts_;
   std::vector<double>& mass_;
