@@ -66,6 +66,7 @@ struct BlockSums {
     stale.assign(entries * k, 1);
   }
   void all_stale() { std::fill(stale.begin(), stale.end(), std::uint8_t{1}); }
+  void all_fresh() { std::fill(stale.begin(), stale.end(), std::uint8_t{0}); }
   /// Row moved from cluster `from` to `to` (from < 0: no cluster yet) in entry e.
   void moved(std::size_t e, std::int32_t from, std::int32_t to) {
     if (from >= 0) stale[e * k + static_cast<std::size_t>(from)] = 1;
@@ -100,6 +101,7 @@ struct LloydBuffers {
   std::vector<double> sums;          // k x d
   std::vector<std::int64_t> counts;  // k
   std::vector<double> mass;          // k
+  std::vector<std::uint8_t> dirty;   // k: clusters whose totals a pass forms again
   PackedCentroids<T> packed;
   CentroidGeometry geometry;  // the bounded algorithms
   HamerlyBounds hamerly;
@@ -224,16 +226,23 @@ class Lloyd {
     return pass;
   }
 
-  /// Clears the clusters' totals for a pass that accumulates, and says how its blocks sum
-  /// their rows per cluster. Two ways, both adding each cluster's rows in ascending order (the
-  /// same bits): row by row when an entry's k x d sums fit in L2 beside the block; or grouped
-  /// by cluster, so each sum row is touched once, when the entry is large.
+  /// Clears the clusters' totals for a pass that accumulates (with per-block sums, the pass
+  /// clears those it forms again), and says how its blocks sum their rows per cluster. Two
+  /// ways, both adding each cluster's rows in ascending order (the same bits): row by row when
+  /// an entry's k x d sums fit in L2 beside the block; or grouped by cluster, so each sum row
+  /// is touched once, when the entry is large.
   template <bool Accumulate>
   bool start_pass() {
     if (!Accumulate) return false;
-    sums_.assign(k_ * d_, 0.0);
-    counts_.assign(k_, 0);
-    mass_.assign(k_, 0.0);
+    if (block_sums_.per_block) {
+      sums_.resize(k_ * d_);
+      counts_.resize(k_);
+      mass_.resize(k_);
+    } else {
+      sums_.assign(k_ * d_, 0.0);
+      counts_.assign(k_, 0);
+      mass_.assign(k_, 0.0);
+    }
     return k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
   }
 
@@ -261,7 +270,6 @@ class Lloyd {
     packed_.assign(centroids.data(), k_, d_);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
-    std::size_t wave = 0;
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
@@ -274,7 +282,8 @@ class Lloyd {
           });
           if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
-        [&](std::size_t n) { merge_wave<Accumulate>(wave, n, pass); });
+        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+    if (Accumulate && block_sums_.per_block) merge_blocks();
     pass.evaluations = X_.rows() * k_;
     return pass;
   }
@@ -287,7 +296,6 @@ class Lloyd {
     if (method_ == Algorithm::yinyang && !first) buffers_.yinyang.take_shifts(buffers_.geometry);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
-    std::size_t wave = 0;
     for_block_waves(
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
@@ -305,7 +313,8 @@ class Lloyd {
                            squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
           if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
-        [&](std::size_t n) { merge_wave<Accumulate>(wave, n, pass); });
+        [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
+    if (Accumulate && block_sums_.per_block) merge_blocks();
     return pass;
   }
 
@@ -399,39 +408,70 @@ class Lloyd {
     pass.evaluations = static_cast<std::size_t>(all[tail + 2]);
   }
 
-  /// Adds a wave of n slots (blocks in order, the first the wave-th block) into the pass and
-  /// the clusters' totals; moves `wave` on to the next wave's first block.
+  /// Adds a wave of slots (blocks in order) into the pass and, without per-block sums, into
+  /// the clusters' totals.
   template <bool Accumulate>
-  void merge_wave(std::size_t& wave, std::size_t n, Pass& pass) {
+  void merge_wave(std::size_t n, Pass& pass) {
     for (std::size_t t = 0; t < n; ++t) {
       pass.inertia += slots_[t].inertia;
       pass.changed += slots_[t].changed;
       pass.evaluations += slots_[t].evaluations;
     }
-    const std::size_t first = block_sums_.per_block ? wave : 0;  // the wave's first entry
-    wave += n;
-    if (!Accumulate) return;
-    for (std::size_t e = first; e < first + n; ++e) {
-      const std::int64_t* counts = block_sums_.counts_of(e);
-      const double* mass = block_sums_.mass_of(e);
+    if (!Accumulate || block_sums_.per_block) return;
+    for (std::size_t t = 0; t < n; ++t) {
+      const std::int64_t* counts = block_sums_.counts_of(t);
+      const double* mass = block_sums_.mass_of(t);
       for (std::size_t c = 0; c < k_; ++c) {
         if (counts[c] == 0) continue;
         counts_[c] += counts[c];
         mass_[c] += mass[c];
       }
     }
-    // The sums are k x d per entry: merged by all threads, each a range of clusters, every
-    // element still added in block order.
+    // The sums are k x d per slot: merged by all threads, each a range of clusters, every
+    // element still added in slot (block) order.
     const std::size_t parts = std::min(pool_.size(), k_);
     pool_.run(parts, [&](std::size_t part) {
       for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
         double* to = sums_.data() + c * d_;
-        for (std::size_t e = first; e < first + n; ++e) {
-          if (block_sums_.counts_of(e)[c] == 0) continue;
+        for (std::size_t t = 0; t < n; ++t) {
+          if (block_sums_.counts_of(t)[c] == 0) continue;
+          scaled_add<false>(to, 1.0, block_sums_.sum(t, c), d_);
+        }
+      }
+    });
+  }
+
+  /// With per-block sums, after the pass: the totals of every cluster that some block summed
+  /// again, formed afresh from all blocks in block order (by all threads, each a range of
+  /// clusters). The other clusters' totals are still the last pass's, the bits a fresh merge
+  /// would give — except across processes, whose totals are replaced by the global ones
+  /// after each pass (share), so there every cluster is merged.
+  void merge_blocks() {
+    const std::size_t n_blocks = block_sums_.counts.size() / k_;
+    std::vector<std::uint8_t>& dirty = buffers_.dirty;
+    dirty.assign(k_, peers_ ? 1 : 0);
+    for (std::size_t e = 0; e < n_blocks; ++e) {
+      const std::uint8_t* stale = block_sums_.stale_of(e);
+      for (std::size_t c = 0; c < k_; ++c) dirty[c] |= stale[c];
+    }
+    const std::size_t parts = std::min(pool_.size(), k_);
+    pool_.run(parts, [&](std::size_t part) {
+      for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
+        if (!dirty[c]) continue;
+        double* to = sums_.data() + c * d_;
+        std::fill_n(to, d_, 0.0);
+        counts_[c] = 0;
+        mass_[c] = 0.0;
+        for (std::size_t e = 0; e < n_blocks; ++e) {
+          const std::int64_t count = block_sums_.counts_of(e)[c];
+          if (count == 0) continue;
+          counts_[c] += count;
+          mass_[c] += block_sums_.mass_of(e)[c];
           scaled_add<false>(to, 1.0, block_sums_.sum(e, c), d_);
         }
       }
     });
+    block_sums_.all_fresh();
   }
 
   /// The block's rows summed per cluster into entry e, each cluster's rows in ascending order:
@@ -469,7 +509,6 @@ class Lloyd {
         add_row(e, static_cast<std::size_t>(labels[i]), i);
       }
     }
-    std::fill_n(stale, k_, std::uint8_t{0});
   }
 
   /// Row i's weight (1 without weights).
