@@ -22,13 +22,24 @@ namespace kmeans::detail {
 /// in the same order for every row and vector width.
 inline constexpr std::size_t sum_lanes = 32;
 
+/// The sum of value(j)^2 over from <= j < d, in one chain: lane_sum's tail, and all of a
+/// short row.
+template <class Value>
+inline double chain_sum(std::size_t from, std::size_t d, Value&& value) noexcept {
+  double sum = 0.0;
+  for (std::size_t j = from; j < d; ++j) {
+    const double v = value(j);
+    sum += v * v;
+  }
+  return sum;
+}
+
 /// lane_sum for d >= sum_lanes.
 template <class Load, class Value>
 inline double lane_sum_long(std::size_t d, Load&& load, Value&& value) noexcept {
   using D = batch<double>;
   constexpr std::size_t W = D::size, A = sum_lanes / W;
   static_assert(sum_lanes % W == 0, "sum_lanes must be a multiple of the vector width");
-  double tail = 0.0;
   D acc[A];
   KMEANS_UNROLL
   for (std::size_t a = 0; a < A; ++a) acc[a] = D(0.0);
@@ -40,10 +51,7 @@ inline double lane_sum_long(std::size_t d, Load&& load, Value&& value) noexcept 
       acc[a] = fma(v, v, acc[a]);
     }
   }
-  for (; j < d; ++j) {
-    const double v = value(j);
-    tail += v * v;
-  }
+  const double tail = chain_sum(j, d, value);
   // Pairwise: whole vectors while the partner lanes are in another vector, then within one.
   KMEANS_UNROLL
   for (std::size_t width = A / 2; width > 0; width /= 2) {
@@ -68,12 +76,7 @@ inline double lane_sum(std::size_t d, Load&& load, Value&& value) noexcept {
   // Only the tail: the same sum as lane_sum_long's (its lanes would add zeros), without the
   // 31 additions of empty lanes that dominate short rows; small enough to be inlined where
   // short rows are hot (Hamerly's bounds at d = 2 spent a tenth of their time in the call).
-  double tail = 0.0;
-  for (std::size_t j = 0; j < d; ++j) {
-    const double v = value(j);
-    tail += v * v;
-  }
-  return tail;
+  return chain_sum(0, d, value);
 }
 
 /// Squared Euclidean distance, summed in double.

@@ -417,35 +417,14 @@ class Lloyd {
       pass.changed += slots_[t].changed;
       pass.evaluations += slots_[t].evaluations;
     }
-    if (!Accumulate || block_sums_.per_block) return;
-    for (std::size_t t = 0; t < n; ++t) {
-      const std::int64_t* counts = block_sums_.counts_of(t);
-      const double* mass = block_sums_.mass_of(t);
-      for (std::size_t c = 0; c < k_; ++c) {
-        if (counts[c] == 0) continue;
-        counts_[c] += counts[c];
-        mass_[c] += mass[c];
-      }
-    }
-    // The sums are k x d per slot: merged by all threads, each a range of clusters, every
-    // element still added in slot (block) order.
-    const std::size_t parts = std::min(pool_.size(), k_);
-    pool_.run(parts, [&](std::size_t part) {
-      for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
-        double* to = sums_.data() + c * d_;
-        for (std::size_t t = 0; t < n; ++t) {
-          if (block_sums_.counts_of(t)[c] == 0) continue;
-          scaled_add<false>(to, 1.0, block_sums_.sum(t, c), d_);
-        }
-      }
-    });
+    if (Accumulate && !block_sums_.per_block) add_entries(n, nullptr);
   }
 
   /// With per-block sums, after the pass: the totals of every cluster that some block summed
-  /// again, formed afresh from all blocks in block order (by all threads, each a range of
-  /// clusters). The other clusters' totals are still the last pass's, the bits a fresh merge
-  /// would give — except across processes, whose totals are replaced by the global ones
-  /// after each pass (share), so there every cluster is merged.
+  /// again, formed afresh from all blocks in block order. The other clusters' totals are still
+  /// the last pass's, the bits a fresh merge would give — except across processes, whose
+  /// totals are replaced by the global ones after each pass (share), so there every cluster
+  /// is merged.
   void merge_blocks() {
     const std::size_t n_blocks = block_sums_.counts.size() / k_;
     std::vector<std::uint8_t>& dirty = buffers_.dirty;
@@ -454,15 +433,25 @@ class Lloyd {
       const std::uint8_t* stale = block_sums_.stale_of(e);
       for (std::size_t c = 0; c < k_; ++c) dirty[c] |= stale[c];
     }
+    for (std::size_t c = 0; c < k_; ++c) {
+      if (!dirty[c]) continue;
+      std::fill_n(sums_.data() + c * d_, d_, 0.0);
+      counts_[c] = 0;
+      mass_[c] = 0.0;
+    }
+    add_entries(n_blocks, dirty.data());
+    block_sums_.all_fresh();
+  }
+
+  /// Adds block-sum entries 0 .. n - 1, in that order, into the totals of every cluster (or of
+  /// those `only` marks): by all threads, each a range of clusters.
+  void add_entries(std::size_t n, const std::uint8_t* only) {
     const std::size_t parts = std::min(pool_.size(), k_);
     pool_.run(parts, [&](std::size_t part) {
       for (std::size_t c = k_ * part / parts; c < k_ * (part + 1) / parts; ++c) {
-        if (!dirty[c]) continue;
+        if (only && !only[c]) continue;
         double* to = sums_.data() + c * d_;
-        std::fill_n(to, d_, 0.0);
-        counts_[c] = 0;
-        mass_[c] = 0.0;
-        for (std::size_t e = 0; e < n_blocks; ++e) {
+        for (std::size_t e = 0; e < n; ++e) {
           const std::int64_t count = block_sums_.counts_of(e)[c];
           if (count == 0) continue;
           counts_[c] += count;
@@ -471,7 +460,6 @@ class Lloyd {
         }
       }
     });
-    block_sums_.all_fresh();
   }
 
   /// The block's rows summed per cluster into entry e, each cluster's rows in ascending order:
