@@ -9,13 +9,19 @@
 // each row keeps per-lane vectors of the best score, the second best and the panel index,
 // updated by compare-and-blend, and reduced across lanes once per row.
 //
-// Every score is one FMA chain over j = 0 .. d-1, whatever the tile shape or the row's place
-// in a block, so a row's scores never depend on how the rows were cut.
+// Few centroids (k below the vector width and at most small_k_max): one panel would leave
+// lanes idle and give each row a single FMA chain, bound by FMA latency. Instead the SIMD runs
+// along d: R rows x k centroids accumulators, each a vector of W partial dot products over
+// j = l (mod W), reduced across lanes once per row into one vector of k scores, which then
+// goes through the same argmin as a panel's.
+//
+// A row's scores never depend on how the rows were cut into tiles or blocks: each is one FMA
+// chain over j = 0 .. d-1 (panels), or W chains then a fixed tree (few centroids).
 //
 // Exact fallback: the expanded form cancels badly when ||x|| and ||c|| are large next to
 // ||x - c||. With r = ||x|| + max||c||, every score and partial sum is at most r^2 in
 // magnitude, and carries a rounding error of at most E = 2 (gamma_m + u) r^2 + 2 (m + 1) t
-// (u the unit roundoff of T, m = d + 2 the longest chain of roundings, t the smallest normal
+// (u the unit roundoff of T, m = d + 2 bounds the roundings on any path of either order, t the smallest normal
 // T: each rounding in the subnormal range, or flushed to zero, is off by less than t). A row
 // whose best and second-best scores are not more than 2E apart is redone with direct
 // (x - c)^2 sums in double; that also settles exact ties toward the lowest index. So is a
@@ -48,12 +54,17 @@ namespace kmeans::detail {
 inline constexpr std::size_t tile_rows = simd_register_count >= 32 ? 5 : 4;
 inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
 
+/// The largest k scored along d (below the vector width too): tile_rows x k accumulators, k
+/// centroid vectors and one row vector must fit the registers (5 x 5 + 5 + 1 of 32).
+inline constexpr std::size_t small_k_max = simd_register_count >= 32 ? 5 : 2;
+
 /// Centroids packed once per iteration for the kernel. Panel p holds centroids pW .. pW + W - 1
 /// transposed (padding lanes zero, with score +infinity). Panels are packed in groups of up
 /// to tile_panels, interleaved by coordinate ([j][panel][lane]), so one pointer with fixed
 /// offsets reaches every panel of a group; groups are balanced (10 panels: 4 + 3 + 3).
 /// Also kept: squared norms, the largest squared norm for the error bound, and a plain row-major
-/// copy for the exact path.
+/// copy for the exact path. With few centroids (`along_d()`), no panels: the centroids row-major,
+/// aligned, each row zero-padded to a whole number of vectors.
 template <class T>
 class PackedCentroids {
  public:
@@ -67,17 +78,29 @@ class PackedCentroids {
     k_ = k;
     d_ = d;
     const std::size_t n_panels = (k + W - 1) / W;
-    const std::size_t n_groups = (n_panels + tile_panels - 1) / tile_panels;
+    norms_.assign(n_panels * W, std::numeric_limits<T>::infinity());
+    plain_.assign(centroids, centroids + k * d);
+    max_norm2_ = 0.0;
     groups_.clear();
+    along_d_ = k < W && k <= small_k_max;
+    if (along_d_) {
+      stride_ = (d + W - 1) / W * W;
+      data_.assign(k * stride_, T(0));
+      for (std::size_t c = 0; c < k; ++c) {
+        std::copy(centroids + c * d, centroids + (c + 1) * d, data_.begin() + static_cast<std::ptrdiff_t>(c * stride_));
+        const double n2 = squared_norm(centroids + c * d, d);
+        norms_[c] = static_cast<T>(n2);
+        max_norm2_ = std::max(max_norm2_, n2);
+      }
+      return;
+    }
+    const std::size_t n_groups = (n_panels + tile_panels - 1) / tile_panels;
     for (std::size_t g = 0, first = 0; g < n_groups; ++g) {
       const std::size_t size = n_panels / n_groups + (g < n_panels % n_groups ? 1 : 0);
       groups_.push_back(Group{first, size, first * d * W});
       first += size;
     }
     data_.assign(n_panels * d * W, T(0));
-    norms_.assign(n_panels * W, std::numeric_limits<T>::infinity());
-    plain_.assign(centroids, centroids + k * d);
-    max_norm2_ = 0.0;
     for (const Group& g : groups_) {
       for (std::size_t q = 0; q < g.n_panels; ++q) {
         for (std::size_t l = 0; l < W; ++l) {
@@ -101,9 +124,14 @@ class PackedCentroids {
   const T* norms(std::size_t panel) const noexcept { return norms_.data() + panel * W; }
   const T* plain() const noexcept { return plain_.data(); }
   double max_norm2() const noexcept { return max_norm2_; }
+  /// Few centroids: scored along d from `padded()`, rows of `stride()` (a multiple of W).
+  bool along_d() const noexcept { return along_d_; }
+  const T* padded() const noexcept { return data_.data(); }
+  std::size_t stride() const noexcept { return stride_; }
 
  private:
-  std::size_t k_ = 0, d_ = 0;
+  std::size_t k_ = 0, d_ = 0, stride_ = 0;
+  bool along_d_ = false;
   std::vector<Group> groups_;
   std::vector<T, xsimd::aligned_allocator<T>> data_;
   std::vector<T, xsimd::aligned_allocator<T>> norms_;
@@ -167,10 +195,93 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const ty
   }
 }
 
+/// Few centroids: scores R rows against all K centroids along d (R x K accumulators of W
+/// partial sums, the last d % W coordinates through a zero-padded copy of each row), reduces
+/// each row's K accumulators (xsimd's fixed tree) into lanes 0 .. K-1 of one vector and folds it into the row's
+/// LaneBest as panel 0 (lanes K .. W-1 have norm, so score, +infinity).
+template <std::size_t R, std::size_t K, class T>
+inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes, T* const* scores,
+                         double* norm2) noexcept {
+  using B = batch<T>;
+  constexpr std::size_t W = B::size;
+  static_assert(K < W, "along d, the K scores of a row fit one vector");
+  const std::size_t d = pc.d(), ld = pc.stride();
+  const T* c = pc.padded();
+  B acc[R][K], sq[R];
+  KMEANS_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    sq[r] = B(T(0));
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < K; ++q) acc[r][q] = B(T(0));
+  }
+  const auto step = [&](std::size_t j, const B* xv) {
+    B cv[K];
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < K; ++q) cv[q] = B::load_aligned(c + q * ld + j);
+    KMEANS_UNROLL
+    for (std::size_t r = 0; r < R; ++r) {
+      sq[r] = detail::fma(xv[r], xv[r], sq[r]);
+      KMEANS_UNROLL
+      for (std::size_t q = 0; q < K; ++q) acc[r][q] = detail::fma(xv[r], cv[q], acc[r][q]);
+    }
+  };
+  std::size_t j = 0;
+  for (; j + W <= d; j += W) {
+    B xv[R];
+    KMEANS_UNROLL
+    for (std::size_t r = 0; r < R; ++r) xv[r] = B::load_unaligned(x[r] + j);
+    step(j, xv);
+  }
+  if (j < d) {
+    alignas(64) T tail[R][W] = {};
+    B xv[R];
+    KMEANS_UNROLL
+    for (std::size_t r = 0; r < R; ++r) {
+      std::copy(x[r] + j, x[r] + d, tail[r]);
+      xv[r] = B::load_aligned(tail[r]);
+    }
+    step(j, xv);
+  }
+  const B minus_two(T(-2)), norms = B::load_aligned(pc.norms(0));
+  alignas(64) T dots[W] = {};
+  KMEANS_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < K; ++q) dots[q] = xsimd::hadd(acc[r][q]);
+    const B score = detail::fma(B::load_aligned(dots), minus_two, norms);
+    if (scores) score.store_aligned(scores[r]);
+    lanes[r].offer(score, T(0));
+    norm2[r] = static_cast<double>(xsimd::hadd(sq[r]));
+  }
+}
+
+/// Scores R rows against every centroid. Along d, also writes the rows' ||x||^2 (in T, which
+/// the error bound covers as well) to norm2 and returns true; with panels, returns false.
 template <std::size_t R, class T>
-inline void scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes,
-                            T* const* scores) noexcept {
+inline bool scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes, T* const* scores,
+                            double* norm2) noexcept {
   static_assert(tile_panels == 2 || tile_panels == 4, "scan_all_groups dispatches 1 to 4 panels");
+  static_assert(small_k_max == 2 || small_k_max == 5, "scan_all_groups dispatches 1 to small_k_max centroids");
+  if (pc.along_d()) {
+    // k < W and k <= small_k_max (PackedCentroids::assign): the other cases are not reached.
+    constexpr std::size_t W = simd_width<T>;
+    switch (pc.k()) {
+      case 1: scan_along_d<R, 1>(x, pc, lanes, scores, norm2); break;
+      case 2:
+        if constexpr (W > 2) scan_along_d<R, 2>(x, pc, lanes, scores, norm2);
+        break;
+      case 3:
+        if constexpr (small_k_max >= 3 && W > 3) scan_along_d<R, 3>(x, pc, lanes, scores, norm2);
+        break;
+      case 4:
+        if constexpr (small_k_max >= 4 && W > 4) scan_along_d<R, 4>(x, pc, lanes, scores, norm2);
+        break;
+      default:
+        if constexpr (small_k_max >= 5 && W > 5) scan_along_d<R, 5>(x, pc, lanes, scores, norm2);
+        break;
+    }
+    return true;
+  }
   for (const auto& g : pc.groups()) {
     switch (g.n_panels) {
       case 1: scan_group<R, 1>(x, pc, g, lanes, scores); break;
@@ -183,6 +294,7 @@ inline void scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, Lan
         break;
     }
   }
+  return false;
 }
 
 /// The minimum of W values, as a balanced tree.
@@ -288,7 +400,8 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       x[r] = X.row(index[r]);
     }
     LaneBest<T> lanes[R];
-    scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr);
+    double tile_norm2[R];
+    const bool have_norm2 = scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr, tile_norm2);
     for (std::size_t r = 0; r < rows; ++r) {
       // Across lanes, in registers: the lowest score; among lanes that have it, the lowest
       // panel, then the lowest lane (the lowest label); then the runner-up: the chosen lane's
@@ -305,7 +418,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       RowScores<T> row_scores{scores[r], 0.0, std::numeric_limits<double>::infinity()};
       if (pc.k() > 1) {
         // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
-        const double norm2 = row_norm2(x[r], d);
+        const double norm2 = have_norm2 ? tile_norm2[r] : row_norm2(x[r], d);
         const double reach2 = 2.0 * (norm2 + pc.max_norm2());
         const double bound = error_factor * reach2 + error_floor;
         const double gap = static_cast<double>(runner_up) - static_cast<double>(top);

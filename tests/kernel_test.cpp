@@ -1,0 +1,115 @@
+// The assignment kernel (detail/kernel.hpp) called directly, against the brute-force
+// reference: labels, the second-nearest distance it hands the bounded algorithms, and each
+// row's scores with their slack. Every k from 1 past the vector width, so both layouts (along
+// d for few centroids, panels otherwise) and the switch between them are covered, at lengths
+// d around multiples of the vector width (the along-d tail), on rows with NaN padding after
+// them (a read past a row's end would show).
+
+#include <cmath>
+#include <cstdint>
+#include <kmeans/detail/kernel.hpp>
+#include <limits>
+#include <vector>
+
+#include "catch.hpp"
+#include "reference.hpp"
+#include "test_data.hpp"
+
+namespace {
+
+struct Seen {
+  std::int32_t label = -1;
+  double second = 0, norm2 = 0, slack = 0;
+  std::vector<double> scores;
+};
+
+/// The kernel's view of every row of X against centroids C (k x d, row-major).
+template <class T>
+std::vector<Seen> run_kernel(kmeans::Matrix<const T> X, const std::vector<T>& C, std::size_t k) {
+  kmeans::detail::PackedCentroids<T> pc;
+  pc.assign(C.data(), k, X.cols());
+  std::vector<Seen> seen(X.rows());
+  kmeans::detail::assign_rows(X, 0, X.rows(), pc,
+                              [&](std::size_t i, std::int32_t label, double second,
+                                  const kmeans::detail::RowScores<T>& rs) {
+                                Seen& s = seen[i];
+                                s.label = label;
+                                s.second = second;
+                                s.norm2 = rs.norm2;
+                                s.slack = rs.slack;
+                                s.scores.assign(rs.score, rs.score + k);
+                              });
+  return seen;
+}
+
+template <class T>
+void check_against_reference(kmeans::Matrix<const T> X, const std::vector<T>& C, std::size_t k, bool exact_ties) {
+  const ref::Dense Xd = ref::to_dense(X);
+  const ref::Dense Cd = ref::to_dense(kmeans::Matrix<const T>(C.data(), k, X.cols()));
+  const ref::Assignment a = ref::assign(Xd, Cd);
+  const std::vector<Seen> seen = run_kernel(X, C, k);
+  for (std::size_t i = 0; i < X.rows(); ++i) {
+    CAPTURE(i);
+    const Seen& s = seen[i];
+    if (exact_ties || !a.near_tie(i, 1e-9)) REQUIRE(s.label == a.labels[i]);
+    // A lower bound on the second-nearest distance, and not a vacuous one.
+    CHECK(s.second <= a.second[i] * (1 + 1e-12));
+    if (k > 1 && std::isfinite(s.slack)) CHECK(s.second >= a.second[i] - 2 * s.slack);
+    if (!std::isfinite(s.slack)) continue;  // the exact path: the scores are not handed out
+    for (std::size_t c = 0; c < k; ++c) {
+      const double distance = ref::sqdist(Xd.row(i), Cd.row(c), Xd.cols);
+      const double estimate = static_cast<double>(s.scores[c]) + s.norm2;
+      CAPTURE(c, distance, estimate, s.slack);
+      CHECK(std::abs(estimate - distance) <= s.slack);
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("the kernel agrees with the reference for every k up to past the vector width", "[kernel][reference]",
+                   float, double) {
+  using T = TestType;
+  constexpr std::size_t W = kmeans::detail::simd_width<T>;
+  const std::size_t lengths[] = {1, 2, 3, W - 1, W, W + 1, 2 * W + 3, 31, 33, 100, 257};
+  std::uint64_t seed = 7;
+  for (std::size_t k = 1; k <= W + 2; ++k) {
+    for (const std::size_t d : lengths) {
+      if (d == 0) continue;
+      CAPTURE(k, d, W);
+      // 37 rows: tiles of 4 or 5 rows end short; pad 3: NaN after every row.
+      const auto data = blobs<T>(37, d, 4, 2.0, ++seed, 3);
+      const auto centres = blobs<T>(k, d, 4, 2.0, ++seed, 0);
+      check_against_reference(data.view(), centres.buffer, k, false);
+
+      // Small integers: exact ties everywhere, which must go to the lowest index.
+      std::vector<std::vector<T>> rows(29, std::vector<T>(d)), cs(k, std::vector<T>(d));
+      std::uint64_t state = seed;
+      const auto next = [&state] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<T>((state >> 33) % 3);
+      };
+      for (auto& r : rows)
+        for (T& v : r) v = next();
+      for (auto& r : cs)
+        for (T& v : r) v = next();
+      std::vector<T> flat;
+      for (const auto& r : cs) flat.insert(flat.end(), r.begin(), r.end());
+      check_against_reference(from_rows(rows).view(), flat, k, true);
+    }
+  }
+}
+
+TEST_CASE("few centroids are scored along d, more in panels", "[kernel]") {
+  constexpr std::size_t W = kmeans::detail::simd_width<float>;
+  const std::vector<float> C(8 * W * 3, 1.0f);
+  kmeans::detail::PackedCentroids<float> pc;
+  pc.assign(C.data(), 1, 3);
+  CHECK(pc.along_d());
+  pc.assign(C.data(), std::min(kmeans::detail::small_k_max, W - 1), 3);
+  CHECK(pc.along_d());
+  pc.assign(C.data(), kmeans::detail::small_k_max + 1, 3);
+  CHECK_FALSE(pc.along_d());
+  pc.assign(C.data(), W, 3);
+  CHECK_FALSE(pc.along_d());
+}
