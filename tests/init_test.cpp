@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <kmeans/init.hpp>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -136,6 +137,81 @@ TEMPLATE_TEST_CASE("k-means|| draws the reference's candidates and runs weighted
       kmeans::detail::ThreadPool pool(threads);
       kmeans::detail::Rng again(99);
       CHECK(kmeans::detail::kmeans_parallel(pool, X.view(), t.k, again, t.oversampling, t.rounds, weight) == expected);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("k-means++ chooses the reference's rows, whether it keeps the trial distances or not", "[init]",
+                   float, double) {
+  using T = TestType;
+  struct Case {
+    std::size_t n, d, k;
+    bool weighted;
+  };
+  // d below and above 32: trial rows scored in SIMD lanes, or one row against several at once.
+  for (const Case t : {Case{600, 2, 9, false}, Case{600, 5, 20, true}, Case{700, 17, 40, false}, Case{513, 31, 8, true},
+                       Case{700, 32, 12, false}, Case{500, 33, 60, true}, Case{400, 100, 5, false},
+                       Case{300, 130, 33, true}, Case{40, 7, 40, false}}) {
+    CAPTURE(t.n, t.d, t.k, t.weighted);
+    const auto X = integer_blobs<T>(t.n, t.d, 6, t.n * 7 + t.d);
+    std::vector<double> w(t.n, 1.0);
+    if (t.weighted)
+      for (std::size_t i = 0; i < t.n; ++i) w[i] = static_cast<double>((i * 5) % 4);  // zeros too
+
+    // The unweighted first row is a uniform draw of an index, the weighted one a uniform in [0, 1).
+    kmeans::detail::Rng draws(17);
+    bool first = true;
+    const auto draw = [&] {
+      if (first && !t.weighted) {
+        first = false;
+        return (static_cast<double>(draws.below(t.n)) + 0.5) / static_cast<double>(t.n);
+      }
+      first = false;
+      return draws.uniform();
+    };
+    const auto below = [&](std::size_t n) { return static_cast<std::size_t>(draws.below(n)); };
+    const std::vector<std::size_t> rows =
+        ref::kmeans_plus_plus(ref::to_dense(X.view()), w, t.k, draw, below);
+    std::vector<T> expected;
+    for (const std::size_t i : rows) expected.insert(expected.end(), X.view().row(i), X.view().row(i) + t.d);
+
+    for (const std::size_t threads : {1, 3}) {
+      for (const std::size_t keep : {kmeans::detail::kmeans_pp_keep_bytes, std::size_t{0}}) {
+        CAPTURE(threads, keep);
+        kmeans::detail::ThreadPool pool(threads);
+        kmeans::detail::Rng rng(17);
+        CHECK(kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, rng, t.weighted ? w.data() : nullptr, nullptr,
+                                               keep) == expected);
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("k-means++ trial distances have squared_distance's bits", "[init][distance]", float, double) {
+  using T = TestType;
+  // Whether kept from the trials or computed again, k-means++ sees the same distances.
+  for (const std::size_t d : {1, 3, 17, 31, 32, 50, 100}) {
+    for (const std::size_t trials : {1, 3, 6, 9, 17}) {
+      CAPTURE(d, trials);
+      const auto X = blobs<T>(301, d, 5, 4.0, d * 31 + trials, 2);
+      std::vector<T> cand;
+      for (std::size_t t = 0; t < trials; ++t)
+        cand.insert(cand.end(), X.view().row(t * 7), X.view().row(t * 7) + d);
+      const std::vector<double> closest(X.rows, std::numeric_limits<double>::infinity());
+      std::vector<double> pot(kmeans::detail::block_count(X.rows) * trials), distances(X.rows * trials);
+      kmeans::detail::ThreadPool pool(2);
+      kmeans::detail::trial_potentials(pool, X.view(), cand.data(), trials, closest.data(), nullptr, pot.data(),
+                                       distances.data());
+      for (std::size_t i = 0; i < X.rows; ++i)
+        for (std::size_t t = 0; t < trials; ++t)
+          REQUIRE(distances[i * trials + t] == kmeans::detail::squared_distance(X.view().row(i), &cand[t * d], d));
+      for (std::size_t t = 0; t < trials; ++t) {
+        double total = 0;  // closest is infinite: each block's potential is its distances' sum
+        for (std::size_t i = 0; i < X.rows; ++i) total += distances[i * trials + t];
+        double blocks = 0;
+        for (std::size_t b = 0; b < kmeans::detail::block_count(X.rows); ++b) blocks += pot[b * trials + t];
+        CHECK(std::abs(blocks - total) <= 1e-12 * total);
+      }
     }
   }
 }

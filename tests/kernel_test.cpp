@@ -113,3 +113,26 @@ TEST_CASE("few centroids are scored along d, more in panels", "[kernel]") {
   pc.assign(C.data(), W, 3);
   CHECK_FALSE(pc.along_d());
 }
+
+TEMPLATE_TEST_CASE("squared_distances gives squared_distance's bits for each candidate", "[kernel][distance]", float,
+                   double) {
+  using T = TestType;
+  for (const std::size_t d : {1, 5, 31, 32, 33, 64, 100, 257}) {
+    CAPTURE(d);
+    const auto X = blobs<T>(9, d, 3, 50.0, d + 1, 0);
+    const T* x = X.view().row(0);
+    const T* c[4] = {X.view().row(1), X.view().row(2), X.view().row(3), X.view().row(4)};
+    double one[1], two[2], three[3], four[4];
+    kmeans::detail::squared_distances<1>(x, c, d, one);
+    kmeans::detail::squared_distances<2>(x, c, d, two);
+    kmeans::detail::squared_distances<3>(x, c, d, three);
+    kmeans::detail::squared_distances<4>(x, c, d, four);
+    for (std::size_t q = 0; q < 4; ++q) {
+      const double expected = kmeans::detail::squared_distance(x, c[q], d);
+      CHECK(four[q] == expected);
+      if (q < 3) CHECK(three[q] == expected);
+      if (q < 2) CHECK(two[q] == expected);
+      if (q < 1) CHECK(one[q] == expected);
+    }
+  }
+}

@@ -154,6 +154,54 @@ Candidates kmeans_parallel_candidates(const Dense& X, const std::vector<double>&
   return out;
 }
 
+/// Greedy k-means++ as scikit-learn does it (2 + floor(ln k) trial rows per centre, the one
+/// that lowers the potential most kept), drawing from `draw` (a uniform in [0, 1)) and `below`
+/// (an integer below n) in the library's order: the first row, then per centre its trials.
+/// A draw lands on the first row whose running sum of w d^2 exceeds it; a zero potential
+/// draws uniformly. Returns the chosen rows. With integer data every sum is exact, so the
+/// library must choose the same rows.
+template <class Draw, class Below>
+std::vector<std::size_t> kmeans_plus_plus(const Dense& X, const std::vector<double>& w, std::size_t k, Draw draw,
+                                          Below below) {
+  const std::size_t n = X.rows;
+  const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+  const auto land = [&](const std::vector<double>& mass, double r) {
+    double acc = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      acc += mass[i];
+      if (acc > r && mass[i] > 0) return i;
+    }
+    std::size_t i = n;
+    while (i > 1 && !(mass[i - 1] > 0)) --i;
+    return i - 1;
+  };
+  double total_weight = 0;
+  for (const double v : w) total_weight += v;
+  std::vector<std::size_t> chosen{land(w, draw() * total_weight)};
+  std::vector<double> closest(n);
+  for (std::size_t i = 0; i < n; ++i) closest[i] = w[i] * sqdist(X.row(i), X.row(chosen[0]), X.cols);
+  while (chosen.size() < k) {
+    double pot = 0;
+    for (const double v : closest) pot += v;
+    std::vector<std::size_t> cand(trials);
+    for (std::size_t t = 0; t < trials; ++t) cand[t] = pot > 0 ? land(closest, draw() * pot) : below(n);
+    std::size_t best = 0;
+    double best_pot = std::numeric_limits<double>::infinity();
+    for (std::size_t t = 0; t < trials; ++t) {
+      double p = 0;
+      for (std::size_t i = 0; i < n; ++i) p += std::min(closest[i], w[i] * sqdist(X.row(i), X.row(cand[t]), X.cols));
+      if (p < best_pot) {
+        best_pot = p;
+        best = t;
+      }
+    }
+    chosen.push_back(cand[best]);
+    for (std::size_t i = 0; i < n; ++i)
+      closest[i] = std::min(closest[i], w[i] * sqdist(X.row(i), X.row(cand[best]), X.cols));
+  }
+  return chosen;
+}
+
 inline double rel_diff(double a, double b) {
   const double scale = std::max(std::abs(a), std::abs(b));
   return scale == 0 ? 0 : std::abs(a - b) / scale;

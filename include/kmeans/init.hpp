@@ -146,36 +146,71 @@ std::vector<T> draw_first_row(Matrix<const T> X, const double* weight, Rng& rng,
   return drawn.collect(peers, 1);
 }
 
+/// How much memory k-means++ may use to keep every row's distances to the trial rows (n x
+/// trials doubles), so that the one chosen needs no second pass over X; beyond it, that pass.
+inline constexpr std::size_t kmeans_pp_keep_bytes = std::size_t{64} << 20;
+
 /// For each block b of X's rows and each of the `trials` candidate rows t: the block's
 /// potential if t were added, sum over its rows of min(closest, w |x - t|^2), into
-/// pot[b * trials + t]. The candidates are packed transposed, one SIMD lane each, so one pass
-/// over a row gives all its distances; four rows at a time keep four independent FMA chains.
-/// Each lane sums its row's squares in column order, and the block's rows in row order: the
-/// same bits on any thread count.
+/// pot[b * trials + t], the block's rows in row order: the same bits on any thread count.
+/// Each |x - t|^2 has the bits squared_distance gives. Rows of 32 or more: one pass over a row
+/// scores it against up to four candidates (squared_distances). Shorter rows (one chain of
+/// fused squares in squared_distance): the candidates packed transposed, one SIMD lane each,
+/// so one pass over a row gives all its distances, four rows at a time for independent FMA
+/// chains. With `distances` (n x trials), also keeps every row's distances.
 template <class T>
 void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, std::size_t trials,
-                      const double* closest, const double* weight, double* pot) {
+                      const double* closest, const double* weight, double* pot, double* distances) {
+  const std::size_t n = X.rows(), d = X.cols();
+  const auto add = [&](double* block_pot, std::size_t i, std::size_t t, double distance) {
+    const double wd = (weight ? weight[i] : 1.0) * distance;
+    block_pot[t] += std::min(closest[i], wd);
+    if (distances) distances[i * trials + t] = distance;
+  };
+  if (d >= sum_lanes) {
+    constexpr std::size_t N = simd_register_count >= 32 ? 4 : 2;
+    for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      double* block_pot = pot + b * trials;
+      std::fill(block_pot, block_pot + trials, 0.0);
+      for (std::size_t i = begin; i < end; ++i) {
+        for (std::size_t t = 0; t < trials; t += N) {
+          const std::size_t m = std::min(N, trials - t);
+          const T* c[N];
+          for (std::size_t q = 0; q < N; ++q) c[q] = candidates + (t + std::min(q, m - 1)) * d;
+          double dist[N];
+          switch (m) {
+            case 1: squared_distances<1>(X.row(i), c, d, dist); break;
+            case 2: squared_distances<2>(X.row(i), c, d, dist); break;
+            case 3:
+              if constexpr (N >= 3) squared_distances<3>(X.row(i), c, d, dist);
+              break;
+            default:
+              if constexpr (N >= 4) squared_distances<4>(X.row(i), c, d, dist);
+              break;
+          }
+          for (std::size_t q = 0; q < m; ++q) add(block_pot, i, t + q, dist[q]);
+        }
+      }
+    });
+    return;
+  }
   using B = batch<double>;
   constexpr std::size_t W = B::size;
   constexpr std::size_t R = 4;
-  const std::size_t n = X.rows(), d = X.cols();
   const std::size_t chunks = (trials + W - 1) / W;
   std::vector<double, xsimd::aligned_allocator<double>> packed(chunks * d * W, 0.0);
   for (std::size_t t = 0; t < trials; ++t)
     for (std::size_t j = 0; j < d; ++j)
       packed[(t / W) * d * W + j * W + t % W] = static_cast<double>(candidates[t * d + j]);
-  // min(closest, w acc), lane by lane (a select: GCC 12 warns about xsimd::min's AVX-512 form).
-  const auto capped = [](double closest, double w, const B& acc) {
-    const B cap(closest), d = B(w) * acc;
-    return xsimd::select(d < cap, d, cap);
-  };
   for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    alignas(64) double lanes[W];
+    double* block_pot = pot + b * trials;
+    std::fill(block_pot, block_pot + trials, 0.0);
+    alignas(64) double lanes[R][W];
     for (std::size_t q = 0; q < chunks; ++q) {
       const double* c = packed.data() + q * d * W;
-      B sum(0.0);
-      std::size_t i = begin;
-      for (; i + R <= end; i += R) {
+      const std::size_t used = std::min(W, trials - q * W);
+      for (std::size_t i = begin; i < end; i += R) {
+        const std::size_t rows = std::min(R, end - i);
         B acc[R];
         KMEANS_UNROLL
         for (std::size_t r = 0; r < R; ++r) acc[r] = B(0.0);
@@ -183,23 +218,16 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
           const B cj = B::load_aligned(c + j * W);
           KMEANS_UNROLL
           for (std::size_t r = 0; r < R; ++r) {
-            const B diff = B(static_cast<double>(X(i + r, j))) - cj;
+            // A short last tile repeats its last row; the copies are not added.
+            const B diff = B(static_cast<double>(X(i + std::min(r, rows - 1), j))) - cj;
             acc[r] = detail::fma(diff, diff, acc[r]);
           }
         }
         KMEANS_UNROLL
-        for (std::size_t r = 0; r < R; ++r) sum += capped(closest[i + r], weight ? weight[i + r] : 1.0, acc[r]);
+        for (std::size_t r = 0; r < R; ++r) acc[r].store_aligned(lanes[r]);
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t l = 0; l < used; ++l) add(block_pot, i + r, q * W + l, lanes[r][l]);
       }
-      for (; i < end; ++i) {
-        B acc(0.0);
-        for (std::size_t j = 0; j < d; ++j) {
-          const B diff = B(static_cast<double>(X(i, j))) - B::load_aligned(c + j * W);
-          acc = detail::fma(diff, diff, acc);
-        }
-        sum += capped(closest[i], weight ? weight[i] : 1.0, acc);
-      }
-      sum.store_aligned(lanes);
-      for (std::size_t l = 0; l < W && q * W + l < trials; ++l) pot[b * trials + q * W + l] = lanes[l];
     }
   });
 }
@@ -207,29 +235,34 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
 /// Greedy k-means++. With weights (one per row, or null for all ones) rows are drawn in
 /// proportion to weight x squared distance, and the first in proportion to weight. `peers`:
 /// every process calls this with its own rows and the same rng state; the draws are over all
-/// the rows, and all get the same centroids (four collectives per centroid).
+/// the rows, and all get the same centroids (four collectives per centroid). Every distance
+/// is squared_distance's, whether kept from the trials (up to `keep_bytes`) or computed again.
 template <class T>
 std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng,
-                                const double* weight = nullptr, Collective* peers = nullptr) {
+                                const double* weight = nullptr, Collective* peers = nullptr,
+                                std::size_t keep_bytes = kmeans_pp_keep_bytes) {
   const std::size_t n = X.rows(), d = X.cols();
   const std::size_t n_blocks = block_count(n);
   const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
   const std::size_t me = peers ? peers->rank() : 0;
   std::vector<T> centers(k * d);
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials), pots(trials);
+  const bool keep = n * trials <= keep_bytes / sizeof(double);
+  std::vector<double> distances(keep ? n * trials : 0);  // row i's to trial t at i * trials + t
   DrawnRows<T> drawn(d);
 
   const auto w = [weight](std::size_t i) { return weight ? weight[i] : 1.0; };
   const auto take = [&](std::size_t c, const T* row) {
     std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
   };
-  // closest = min(closest, w |x - row|^2) (or just that on the first centre). Without weights
-  // w = 1 and w d is d exactly. Returns this process's potential.
-  const auto absorb = [&](const T* row, bool first) {
+  // closest = min(closest, w |x - row|^2) (or just that on the first centre), |x - row|^2
+  // kept from trial `kept` if there is one. Without weights w = 1 and w d is d exactly.
+  // Returns this process's potential.
+  const auto absorb = [&](const T* row, bool first, const double* kept) {
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
-        const double dist = w(i) * squared_distance(X.row(i), row, d);
+        const double dist = w(i) * (kept ? kept[i * trials] : squared_distance(X.row(i), row, d));
         closest[i] = first ? dist : std::min(closest[i], dist);
         pot += closest[i];
       }
@@ -241,7 +274,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
 
   std::vector<T> rows = draw_first_row(X, weight, rng, peers);
   take(0, rows.data());
-  double mine = absorb(rows.data(), true);
+  double mine = absorb(rows.data(), true, nullptr);
   for (std::size_t c = 1; c < k; ++c) {
     const std::vector<double> totals = totals_of(peers, mine);
     const double pot = sum_of(totals);
@@ -254,7 +287,8 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       if (at.owner == me) drawn.add(t, X.row(sample_row(closest.data(), n, block_pot, at.within)));
     }
     rows = drawn.collect(peers, trials);
-    trial_potentials(pool, X, rows.data(), trials, closest.data(), weight, trial_pot.data());
+    trial_potentials(pool, X, rows.data(), trials, closest.data(), weight, trial_pot.data(),
+                     keep ? distances.data() : nullptr);
     for (std::size_t t = 0; t < trials; ++t) {
       pots[t] = 0.0;
       for (std::size_t b = 0; b < n_blocks; ++b) pots[t] += trial_pot[b * trials + t];
@@ -264,7 +298,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
     for (std::size_t t = 1; t < trials; ++t)
       if (pots[t] < pots[best]) best = t;
     take(c, rows.data() + best * d);
-    mine = absorb(rows.data() + best * d, false);
+    mine = absorb(rows.data() + best * d, false, keep ? distances.data() + best : nullptr);
   }
   return centers;
 }

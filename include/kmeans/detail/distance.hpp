@@ -5,6 +5,7 @@
 // instruction set; the lanes are explicit vectors (left to the compiler, Clang used two-lane
 // vectors and GCC at -O2 none).
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -22,15 +23,22 @@ namespace kmeans::detail {
 /// in the same order for every row and vector width.
 inline constexpr std::size_t sum_lanes = 32;
 
+/// sum + v^2, fused (one rounding) exactly where the vector fma is: the same bits as a lane
+/// of detail::fma(v, v, sum) (k-means++ scores short rows in such lanes).
+inline double add_square(double sum, double v) noexcept {
+#if defined(__FMA__) || XSIMD_WITH_AVX512F
+  return std::fma(v, v, sum);
+#else
+  return sum + v * v;
+#endif
+}
+
 /// The sum of value(j)^2 over from <= j < d, in one chain: lane_sum's tail, and all of a
 /// short row.
 template <class Value>
 inline double chain_sum(std::size_t from, std::size_t d, Value&& value) noexcept {
   double sum = 0.0;
-  for (std::size_t j = from; j < d; ++j) {
-    const double v = value(j);
-    sum += v * v;
-  }
+  for (std::size_t j = from; j < d; ++j) sum = add_square(sum, value(j));
   return sum;
 }
 
@@ -85,6 +93,62 @@ inline double squared_distance(const T* x, const T* c, std::size_t d) noexcept {
   return lane_sum(
       d, [&](std::size_t j) { return load_as_double(x + j) - load_as_double(c + j); },
       [&](std::size_t j) { return static_cast<double>(x[j]) - static_cast<double>(c[j]); });
+}
+
+/// squared_distance(x, c[q], d) for q < N, in one pass over x: the same lanes, order and
+/// bits as N calls, with x loaded once for all N (k-means++ scores its trial rows this way).
+template <std::size_t N, class T>
+inline void squared_distances(const T* x, const T* const* c, std::size_t d, double* out) noexcept {
+  using D = batch<double>;
+  constexpr std::size_t W = D::size, A = sum_lanes / W;
+  std::size_t j = 0;
+  if (d >= sum_lanes) {
+    D acc[N][A];
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < N; ++q) {
+      KMEANS_UNROLL
+      for (std::size_t a = 0; a < A; ++a) acc[q][a] = D(0.0);
+    }
+    for (; j + sum_lanes <= d; j += sum_lanes) {
+      KMEANS_UNROLL
+      for (std::size_t a = 0; a < A; ++a) {
+        const D xv = load_as_double(x + j + a * W);
+        KMEANS_UNROLL
+        for (std::size_t q = 0; q < N; ++q) {
+          const D v = xv - load_as_double(c[q] + j + a * W);
+          acc[q][a] = fma(v, v, acc[q][a]);
+        }
+      }
+    }
+    // lane_sum_long's pairwise reduction, per candidate.
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < N; ++q) {
+      KMEANS_UNROLL
+      for (std::size_t width = A / 2; width > 0; width /= 2) {
+        KMEANS_UNROLL
+        for (std::size_t a = 0; a < width; ++a) acc[q][a] += acc[q][a + width];
+      }
+      alignas(64) double lane[W];
+      acc[q][0].store_aligned(lane);
+      KMEANS_UNROLL
+      for (std::size_t width = W / 2; width > 0; width /= 2) {
+        KMEANS_UNROLL
+        for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
+      }
+      out[q] = lane[0];
+    }
+  }
+  // chain_sum's tail (all of a short row), N chains side by side.
+  double tail[N] = {};
+  for (std::size_t i = j; i < d; ++i) {
+    const double xi = static_cast<double>(x[i]);
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < N; ++q) {
+      tail[q] = add_square(tail[q], xi - static_cast<double>(c[q][i]));
+    }
+  }
+  KMEANS_UNROLL
+  for (std::size_t q = 0; q < N; ++q) out[q] = (d >= sum_lanes ? out[q] : 0.0) + tail[q];
 }
 
 /// Squared norm, summed in double.
