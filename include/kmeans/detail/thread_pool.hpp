@@ -1,8 +1,13 @@
 #pragma once
 // A persistent pool of std::threads. The caller of run() works too, so a pool of size n
-// owns n - 1 threads and a pool of size 1 owns none. Tasks are handed out by an atomic
-// counter; which thread runs which task never affects a result, because every task writes
-// only its own output and the caller merges outputs in task order.
+// owns n - 1 threads and a pool of size 1 owns none. Which thread runs which task never
+// affects a result, because every task writes only its own output and the caller merges
+// outputs in task order.
+//
+// Tasks are handed out by atomic counters, one per thread: thread p first takes the tasks of
+// its own share, [p n / size, (p + 1) n / size), then helps with what is left of the others'.
+// A fit passes over the same blocks of rows again and again; so each block tends to run on
+// the core that ran it last time, and rows that fit in the cores' caches stay there.
 //
 // A fit calls run() a few times per pass over the data. Sleeping on a condition variable
 // costs tens of microseconds per wake-up (more in a VM), so between jobs the workers, and
@@ -13,6 +18,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -56,7 +62,7 @@ class ThreadPool {
   explicit ThreadPool(std::size_t n_threads) : size_(std::max<std::size_t>(n_threads, 1)) {
     workers_.reserve(size_ - 1);
     try {
-      for (std::size_t i = 0; i + 1 < size_; ++i) workers_.emplace_back([this] { worker_loop(); });
+      for (std::size_t i = 0; i + 1 < size_; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
     } catch (...) {
       shutdown();
       throw;
@@ -94,13 +100,13 @@ class ThreadPool {
       call_ = call;
       ctx_ = ctx;
       n_tasks_ = n_tasks;
-      next_.store(0, std::memory_order_relaxed);
+      for (std::size_t p = 0; p < size_; ++p) shares_[p].next.store(share_begin(p, n_tasks), std::memory_order_relaxed);
       error_ = nullptr;
       pending_.store(workers_.size(), std::memory_order_relaxed);
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    work(call, ctx, n_tasks);
+    work(call, ctx, n_tasks, 0);
     const auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
     std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
     if (!spin_until(all_done)) {
@@ -112,19 +118,26 @@ class ThreadPool {
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
-  void work(Call call, void* ctx, std::size_t n_tasks) {
-    for (std::size_t t = next_.fetch_add(1, std::memory_order_relaxed); t < n_tasks;
-         t = next_.fetch_add(1, std::memory_order_relaxed)) {
-      try {
-        call(ctx, t);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
+  std::size_t share_begin(std::size_t p, std::size_t n_tasks) const noexcept { return p * n_tasks / size_; }
+
+  /// Thread `me`'s own share first, then the others' in turn.
+  void work(Call call, void* ctx, std::size_t n_tasks, std::size_t me) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      const std::size_t p = (me + i) % size_, end = share_begin(p + 1, n_tasks);
+      std::atomic<std::size_t>& next = shares_[p].next;
+      for (std::size_t t = next.fetch_add(1, std::memory_order_relaxed); t < end;
+           t = next.fetch_add(1, std::memory_order_relaxed)) {
+        try {
+          call(ctx, t);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!error_) error_ = std::current_exception();
+        }
       }
     }
   }
 
-  void worker_loop() {
+  void worker_loop(std::size_t me) {
     std::size_t seen = 0;
     const auto woken = [&] {
       return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
@@ -139,7 +152,7 @@ class ThreadPool {
       void* const ctx = ctx_;
       const std::size_t n_tasks = n_tasks_;
       lock.unlock();
-      work(call, ctx, n_tasks);
+      work(call, ctx, n_tasks, me);
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         lock.lock();  // the caller checks pending_ under the mutex before it sleeps
         done_.notify_one();
@@ -170,7 +183,10 @@ class ThreadPool {
   Call call_ = nullptr;
   void* ctx_ = nullptr;
   std::size_t n_tasks_ = 0;
-  std::atomic<std::size_t> next_{0};
+  struct alignas(64) Share {  // a cache line each: the threads' counters do not share one
+    std::atomic<std::size_t> next{0};
+  };
+  std::unique_ptr<Share[]> shares_ = std::make_unique<Share[]>(size_);
   std::exception_ptr error_;
 };
 
