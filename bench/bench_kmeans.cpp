@@ -159,6 +159,7 @@ void assign_shapes(benchmark::internal::Benchmark* b) {
                            {2000, 64, 80},
                            {2000, 50, 100},
                            {4000, 3800, 5},
+                           {3000, 100, 5},
                            {20000, 2, 80},
                            {20000, 10, 80}})
     b->Args(args);

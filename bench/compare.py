@@ -107,6 +107,7 @@ def run_ours(driver, X, C, iters, repeats, tmp):
     out = subprocess.run([driver, xf, cf, str(n), str(d), str(len(C)), dtype, str(iters), str(repeats)],
                          check=True, capture_output=True, text=True)
     r = json.loads(out.stdout)
+    run_ours.assign_seconds = r["assign_seconds"]  # the assignment step alone, both cores
     return statistics.median(r["seconds"]) / r["n_iter"], np.array(r["centroids"]).reshape(C.shape)
 
 
@@ -203,7 +204,7 @@ def main():
     if not os.path.exists(driver):
         sys.exit(f"{driver} not found: build first (cmake --preset release && cmake --build --preset release)")
     os.makedirs(args.out, exist_ok=True)
-    peak = machine_peak(args.build)
+    peak = machine_peak(args.build)  # again before each sweep: this VM's speed drifts
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                platform.processor())
     info = {"cpu": cpu, "cores": os.cpu_count(), "peak": peak, "sklearn": sklearn.__version__,
@@ -215,6 +216,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for sweep in args.sweeps.split(","):
             spec = SWEEPS[sweep]
+            peak = machine_peak(args.build)
+            info.setdefault("sweep_peak", {})[sweep] = peak
+            print(f"{sweep}: peak {peak}", flush=True)
             values = spec["values"]
             if args.quick:
                 values = sorted({values[0], values[len(values) // 2], values[-1]})
@@ -244,8 +248,10 @@ def main():
                     row["inertia_rel_diff"] = max(abs(row["inertia"][p] - ours) / ours for p in PEERS)
                     flops = 2.0 * n * k * d / (row["ms_per_iter"]["kmeans"] * 1e-3)
                     row["gflops"] = flops * 1e-9
+                    row["assign_gflops"] = 2.0 * n * k * d / run_ours.assign_seconds * 1e-9
                     if peak:
                         row["pct_fma_peak"] = 100 * row["gflops"] / peak[dtype]
+                        row["pct_assign_peak"] = 100 * row["assign_gflops"] / peak[dtype]
                         itemsize = 4 if dtype == "float32" else 8
                         t_compute = 2.0 * n * k * d / (peak[dtype] * 1e9)
                         t_memory = n * d * itemsize / (peak["GBps"] * 1e9)
@@ -279,10 +285,14 @@ def write_markdown(args, info, results, fit):
              f"({fit['sklearn_n_iter']} iterations): {fit['speedup']:.1f}x.", ""]
     if info["peak"]:
         p = info["peak"]
-        lines += [f"Measured peak (bench_peak, all cores): FMA {p['float64']:.0f} GFLOP/s float64, "
-                  f"{p['float32']:.0f} GFLOP/s float32; read bandwidth {p['GBps']:.1f} GB/s. "
-                  "'% peak' is kmeans' 2nkd FLOP per iteration over the FMA peak; '% roofline' is "
-                  "max(2nkd / FMA peak, n d sizeof(T) / bandwidth) over kmeans' time.", ""]
+        probes = "; ".join(f"before {sw}: FMA {q['float64']:.0f} GFLOP/s float64, {q['float32']:.0f} float32, "
+                           f"read {q['GBps']:.1f} GB/s" for sw, q in info.get("sweep_peak", {}).items() if q)
+        lines += [f"Measured peak (bench_peak, all cores), probed before each sweep since this machine's speed "
+                  f"drifts: {probes}. "
+                  "'% peak' is kmeans' 2nkd FLOP per iteration (assignment and update) over the FMA peak probed "
+                  "before its sweep; 'assign % peak' is the assignment step alone (every row's nearest "
+                  "final centroid on all cores, median of at least 10 passes); '% roofline' is "
+                  "max(2nkd / FMA peak, n d sizeof(T) / bandwidth) over kmeans' time per iteration.", ""]
     for sweep in dict.fromkeys(r["sweep"] for r in results):
         for dtype in dict.fromkeys(r["dtype"] for r in results):
             rows = [r for r in results if r["sweep"] == sweep and r["dtype"] == dtype]
@@ -291,13 +301,14 @@ def write_markdown(args, info, results, fit):
             r0 = rows[0]
             fixed = ", ".join(f"{key} = {r0[key]}" for key in "ndk" if key != r0["param"])
             lines += [f"## {sweep} ({dtype}; {fixed})", "",
-                      f"| {r0['param']} | kmeans | sklearn lloyd | sklearn elkan | faiss | speed-up over best peer | % peak | % roofline | inertia rel. diff |",
-                      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                      f"| {r0['param']} | kmeans | sklearn lloyd | sklearn elkan | faiss | speed-up over best peer | % peak | assign % peak | % roofline | inertia rel. diff |",
+                      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for r in rows:
                 ms = r["ms_per_iter"]
                 lines.append(f"| {r['value']} | {ms['kmeans']:.3f} | {ms['sklearn-lloyd']:.3f} | "
                              f"{ms['sklearn-elkan']:.3f} | {ms['faiss']:.3f} | {r['speedup']:.2f}x ({r['best_peer']}) | "
-                             f"{r.get('pct_fma_peak', float('nan')):.0f} | {r.get('pct_roofline', float('nan')):.0f} | "
+                             f"{r.get('pct_fma_peak', float('nan')):.0f} | {r.get('pct_assign_peak', float('nan')):.0f} | "
+                             f"{r.get('pct_roofline', float('nan')):.0f} | "
                              f"{r['inertia_rel_diff']:.1e} |")
             lines.append("")
     with open(os.path.join(args.out, "compare.md"), "w") as f:

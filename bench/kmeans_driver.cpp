@@ -9,12 +9,16 @@
 // iterations until tol (1e-4) or at most `iterations`. With an algorithm (lloyd, hamerly,
 // elkan, yinyang, automatic) and tol, each repeat fits from C.bin to convergence (at most
 // `iterations`) with that algorithm; the untimed warm-up fit counts distance evaluations.
+// With C.bin given and no algorithm, also times the assignment step alone on `threads`
+// threads: every row's nearest final centroid (the kernel through the pool, as predict
+// does it without its input checks), "assign_seconds", the median of at least 10 passes.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <kmeans/detail/labelling.hpp>
 #include <kmeans/kmeans.hpp>
 #include <string>
 #include <vector>
@@ -74,11 +78,28 @@ int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std:
     if (r > 0) seconds.push_back(s);
     if (r == 0) model = kmeans::KMeans<T>(o);  // the timed fits run without the counting callback
   }
+  double assign_seconds = 0.0;
+  if (given && !converge) {
+    kmeans::detail::ThreadPool pool(threads ? threads : kmeans::detail::hardware_threads());
+    const auto cen = model.centroids();
+    std::vector<double> passes;
+    kmeans::detail::nearest_labels(pool, X, cen.data(), k);  // warm-up
+    for (double total = 0.0; passes.size() < 10 || (total < 0.2 && passes.size() < 1000);) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto labels = kmeans::detail::nearest_labels(pool, X, cen.data(), k);
+      passes.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      total += passes.back();
+    }
+    std::nth_element(passes.begin(), passes.begin() + static_cast<std::ptrdiff_t>(passes.size() / 2), passes.end());
+    assign_seconds = passes[passes.size() / 2];
+  }
   std::printf("{\"seconds\": [");
   for (std::size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.9g", i ? ", " : "", seconds[i]);
   const char* names[] = {"lloyd", "elkan", "hamerly", "yinyang", "automatic"};  // Algorithm's order
-  std::printf("], \"n_iter\": %zu, \"inertia\": %.17g, \"evaluations\": %zu, \"algorithm\": \"%s\", \"centroids\": [",
-              model.n_iter(), model.inertia(), evaluations, names[static_cast<int>(model.algorithm_used())]);
+  std::printf(
+      "], \"n_iter\": %zu, \"inertia\": %.17g, \"evaluations\": %zu, \"algorithm\": \"%s\", \"assign_seconds\": %.9g, "
+      "\"centroids\": [",
+      model.n_iter(), model.inertia(), evaluations, names[static_cast<int>(model.algorithm_used())], assign_seconds);
   const auto cen = model.centroids();
   for (std::size_t i = 0; i < k * d; ++i) std::printf("%s%.9g", i ? ", " : "", static_cast<double>(cen.data()[i]));
   std::printf("]}\n");
