@@ -1,4 +1,5 @@
 #include <atomic>
+#include <chrono>
 #include <kmeans/detail/blocks.hpp>
 #include <kmeans/detail/thread_pool.hpp>
 #include <stdexcept>
@@ -19,6 +20,19 @@ TEST_CASE("the pool runs every task exactly once, on any size", "[pool]") {
       for (auto& h : hits) CHECK(h == 3);
     }
   }
+}
+
+TEST_CASE("each thread takes its own share of the tasks first", "[pool]") {
+  // Two threads, four slow tasks: the caller's share is tasks 0 and 1, the worker's 2 and 3.
+  // Handed out from one counter, the awake worker would take task 1 while the caller is in 0.
+  ThreadPool pool(2);
+  std::vector<std::thread::id> ran(4);
+  pool.run(4, [&](std::size_t t) {
+    ran[t] = std::this_thread::get_id();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  });
+  CHECK(ran[0] == std::this_thread::get_id());
+  CHECK(ran[1] == std::this_thread::get_id());
 }
 
 TEST_CASE("a task's exception reaches the caller and the pool keeps working", "[pool]") {
