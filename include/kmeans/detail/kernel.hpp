@@ -58,6 +58,10 @@ inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
 /// centroid vectors and one row vector must fit the registers (5 x 5 + 5 + 1 of 32).
 inline constexpr std::size_t small_k_max = simd_register_count >= 32 ? 5 : 2;
 
+/// A tile's rows are fetched into cache one tile ahead when they take at most this many bytes
+/// (bench/README.md step 15).
+inline constexpr std::size_t prefetch_tile_bytes = std::size_t{16} << 10;
+
 /// Centroids packed once per iteration for the kernel. Panel p holds centroids pW .. pW + W - 1
 /// transposed (padding lanes zero, with score +infinity). Panels are packed in groups of up
 /// to tile_panels, interleaved by coordinate ([j][panel][lane]), so one pointer with fixed
@@ -388,6 +392,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
   std::vector<T, xsimd::aligned_allocator<T>> score_rows(wants_scores ? R * padded : 0);
   T* scores[R];
   for (std::size_t r = 0; r < R; ++r) scores[r] = wants_scores ? score_rows.data() + r * padded : nullptr;
+  const bool prefetch_rows = R * d * sizeof(T) <= prefetch_tile_bytes;
   for (std::size_t t = 0; t < count; t += R) {
     const std::size_t rows = std::min(R, count - t);
     // A short last tile repeats its last row: rows never interact, so the extra work is
@@ -399,6 +404,10 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       index[r] = row_at(t + std::min(r, rows - 1));
       x[r] = X.row(index[r]);
     }
+    // The next tile's rows, fetched while this tile is scored (short rows only: long ones
+    // would push this tile's out of L1, and the hardware streams them well by itself).
+    if (prefetch_rows)
+      for (std::size_t r = t + R; r < std::min(count, t + 2 * R); ++r) prefetch(X.row(row_at(r)), d);
     LaneBest<T> lanes[R];
     double tile_norm2[R];
     const bool have_norm2 = scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr, tile_norm2);

@@ -78,6 +78,18 @@ inline batch<double> load_as_double(const T* p) noexcept {
   }
 }
 
+/// Asks for the d values at p to be brought into cache (a hint: no effect on results).
+template <class T>
+inline void prefetch(const T* p, std::size_t d) noexcept {
+#if defined(__GNUC__)
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (std::size_t b = 0; b < d * sizeof(T); b += 64) __builtin_prefetch(bytes + b);
+#else
+  (void)p;
+  (void)d;
+#endif
+}
+
 /// y[j] = a x[j] (Set) or y[j] += a x[j] (one rounding where the target has FMA) for j < d, in
 /// double: the cluster sums. Explicit vectors: left to the compiler, this loop stayed scalar at
 /// GCC's -O2, and Clang vectorised an unrolled form of it with shuffles.
