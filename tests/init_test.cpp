@@ -170,8 +170,7 @@ TEMPLATE_TEST_CASE("k-means++ chooses the reference's rows, whether it keeps the
       return draws.uniform();
     };
     const auto below = [&](std::size_t n) { return static_cast<std::size_t>(draws.below(n)); };
-    const std::vector<std::size_t> rows =
-        ref::kmeans_plus_plus(ref::to_dense(X.view()), w, t.k, draw, below);
+    const std::vector<std::size_t> rows = ref::kmeans_plus_plus(ref::to_dense(X.view()), w, t.k, draw, below);
     std::vector<T> expected;
     for (const std::size_t i : rows) expected.insert(expected.end(), X.view().row(i), X.view().row(i) + t.d);
 
@@ -195,8 +194,7 @@ TEMPLATE_TEST_CASE("k-means++ trial distances have squared_distance's bits", "[i
       CAPTURE(d, trials);
       const auto X = blobs<T>(301, d, 5, 4.0, d * 31 + trials, 2);
       std::vector<T> cand;
-      for (std::size_t t = 0; t < trials; ++t)
-        cand.insert(cand.end(), X.view().row(t * 7), X.view().row(t * 7) + d);
+      for (std::size_t t = 0; t < trials; ++t) cand.insert(cand.end(), X.view().row(t * 7), X.view().row(t * 7) + d);
       const std::vector<double> closest(X.rows, std::numeric_limits<double>::infinity());
       std::vector<double> pot(kmeans::detail::block_count(X.rows) * trials), distances(X.rows * trials);
       kmeans::detail::ThreadPool pool(2);

@@ -29,16 +29,16 @@ std::vector<Seen> run_kernel(kmeans::Matrix<const T> X, const std::vector<T>& C,
   kmeans::detail::PackedCentroids<T> pc;
   pc.assign(C.data(), k, X.cols());
   std::vector<Seen> seen(X.rows());
-  kmeans::detail::assign_rows(X, 0, X.rows(), pc,
-                              [&](std::size_t i, std::int32_t label, double second,
-                                  const kmeans::detail::RowScores<T>& rs) {
-                                Seen& s = seen[i];
-                                s.label = label;
-                                s.second = second;
-                                s.norm2 = rs.norm2;
-                                s.slack = rs.slack;
-                                s.scores.assign(rs.score, rs.score + k);
-                              });
+  kmeans::detail::assign_rows(
+      X, 0, X.rows(), pc,
+      [&](std::size_t i, std::int32_t label, double second, const kmeans::detail::RowScores<T>& rs) {
+        Seen& s = seen[i];
+        s.label = label;
+        s.second = second;
+        s.norm2 = rs.norm2;
+        s.slack = rs.slack;
+        s.scores.assign(rs.score, rs.score + k);
+      });
   return seen;
 }
 
@@ -67,8 +67,8 @@ void check_against_reference(kmeans::Matrix<const T> X, const std::vector<T>& C,
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("the kernel agrees with the reference for every k up to past the vector width", "[kernel][reference]",
-                   float, double) {
+TEMPLATE_TEST_CASE("the kernel agrees with the reference for every k up to past the vector width",
+                   "[kernel][reference]", float, double) {
   using T = TestType;
   constexpr std::size_t W = kmeans::detail::simd_width<T>;
   const std::size_t lengths[] = {1, 2, 3, W - 1, W, W + 1, 2 * W + 3, 31, 33, 100, 257};
