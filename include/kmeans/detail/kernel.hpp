@@ -21,13 +21,14 @@
 // Exact fallback: the expanded form cancels badly when ||x|| and ||c|| are large next to
 // ||x - c||. With r = ||x|| + max||c||, every score and partial sum is at most r^2 in
 // magnitude, and carries a rounding error of at most E = 2 (gamma_m + u) r^2 + 2 (m + 1) t
-// (u the unit roundoff of T, m = d + 2 bounds the roundings on any path of either order, t the smallest normal
-// T: each rounding in the subnormal range, or flushed to zero, is off by less than t). A row
-// whose best and second-best scores are not more than 2E apart is redone with direct
-// (x - c)^2 sums in double; that also settles exact ties toward the lowest index. So is a
-// row with r^2 >= max(T) / 2, whose scores could overflow T: float data near FLT_MAX gets
-// exact labels, only slower. (r^2 is taken as 2 ||x||^2 + 2 max||c||^2 >= r^2: no square
-// root per row.)
+// (u the unit roundoff of T; m = d + 2 bounds the roundings on any path of the sum, in either
+// layout's order; t the smallest normal T: each rounding in the subnormal range, or flushed
+// to zero, is off by less than t). A row whose best and second-best scores are not more than
+// 2E apart is redone with direct (x - c)^2 sums in double; that also settles exact ties
+// toward the lowest index. So is a row with r^2 >= max(T) / 2, whose scores could overflow T:
+// float data near FLT_MAX gets exact labels, only slower. (r^2 is taken as 2 ||x||^2 +
+// 2 max||c||^2 >= r^2: no square root per row. ||x||^2 is summed in double, or along d in T,
+// whose error is itself below E.)
 
 #include <algorithm>
 #include <cassert>
@@ -201,8 +202,9 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const ty
 
 /// Few centroids: scores R rows against all K centroids along d (R x K accumulators of W
 /// partial sums, the last d % W coordinates through a zero-padded copy of each row), reduces
-/// each row's K accumulators (xsimd's fixed tree) into lanes 0 .. K-1 of one vector and folds it into the row's
-/// LaneBest as panel 0 (lanes K .. W-1 have norm, so score, +infinity).
+/// each row's K accumulators (xsimd's fixed tree) into lanes 0 .. K-1 of one vector and folds
+/// it into the row's LaneBest as panel 0 (lanes K .. W-1 have norm, so score, +infinity).
+/// Also sums each row's squares in the same loop: its ||x||^2, in T.
 template <std::size_t R, std::size_t K, class T>
 inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes, T* const* scores,
                          double* norm2) noexcept {
