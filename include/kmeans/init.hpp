@@ -247,7 +247,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   const std::size_t me = peers ? peers->rank() : 0;
   std::vector<T> centers(k * d);
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials), pots(trials);
-  const bool keep = n * trials <= keep_bytes / sizeof(double);
+  const bool keep = k > 1 && n * trials <= keep_bytes / sizeof(double);
   std::vector<double> distances(keep ? n * trials : 0);  // row i's to trial t at i * trials + t
   DrawnRows<T> drawn(d);
 
