@@ -204,19 +204,18 @@ def main():
     if not os.path.exists(driver):
         sys.exit(f"{driver} not found: build first (cmake --preset release && cmake --build --preset release)")
     os.makedirs(args.out, exist_ok=True)
-    peak = machine_peak(args.build)  # again before each sweep: this VM's speed drifts
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                platform.processor())
-    info = {"cpu": cpu, "cores": os.cpu_count(), "peak": peak, "sklearn": sklearn.__version__,
+    info = {"cpu": cpu, "cores": os.cpu_count(), "sklearn": sklearn.__version__,
             "faiss": faiss.__version__, "numpy": np.__version__, "iters": args.iters, "repeats": args.repeats,
             "blas": blas_in_use()}
-    print(f"machine: {cpu}, {os.cpu_count()} cores; peak {peak}", flush=True)
+    print(f"machine: {cpu}, {os.cpu_count()} cores", flush=True)
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for sweep in args.sweeps.split(","):
             spec = SWEEPS[sweep]
-            peak = machine_peak(args.build)
+            peak = machine_peak(args.build)  # before each sweep: this VM's speed drifts
             info.setdefault("sweep_peak", {})[sweep] = peak
             print(f"{sweep}: peak {peak}", flush=True)
             values = spec["values"]
@@ -283,8 +282,7 @@ def write_markdown(args, info, results, fit):
              f"{fit['k']}, float64, median of repeated fits): kmeans {fit['kmeans_ms']:.2f} ms "
              f"({fit['kmeans_n_iter']} iterations), scikit-learn KMeans(n_init=1) {fit['sklearn_ms']:.2f} ms "
              f"({fit['sklearn_n_iter']} iterations): {fit['speedup']:.1f}x.", ""]
-    if info["peak"]:
-        p = info["peak"]
+    if any(info.get("sweep_peak", {}).values()):
         probes = "; ".join(f"before {sw}: FMA {q['float64']:.0f} GFLOP/s float64, {q['float32']:.0f} float32, "
                            f"read {q['GBps']:.1f} GB/s" for sw, q in info.get("sweep_peak", {}).items() if q)
         lines += [f"Measured peak (bench_peak, all cores), probed before each sweep since this machine's speed "

@@ -175,8 +175,8 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
       for (std::size_t i = begin; i < end; ++i) {
         for (std::size_t t = 0; t < trials; t += N) {
           const std::size_t m = std::min(N, trials - t);
-          const T* c[N];
-          for (std::size_t q = 0; q < N; ++q) c[q] = candidates + (t + std::min(q, m - 1)) * d;
+          const T* c[N];  // squared_distances<m> reads the first m
+          for (std::size_t q = 0; q < m; ++q) c[q] = candidates + (t + q) * d;
           double dist[N];
           switch (m) {
             case 1: squared_distances<1>(X.row(i), c, d, dist); break;

@@ -42,6 +42,25 @@ inline double chain_sum(std::size_t from, std::size_t d, Value&& value) noexcept
   return sum;
 }
 
+/// The sum of the sum_lanes lanes held in acc, pairwise: whole vectors while the partner
+/// lanes are in another vector, then within one (the order every lane sum uses).
+inline double lane_total(batch<double> (&acc)[sum_lanes / batch<double>::size]) noexcept {
+  constexpr std::size_t W = batch<double>::size, A = sum_lanes / W;
+  KMEANS_UNROLL
+  for (std::size_t width = A / 2; width > 0; width /= 2) {
+    KMEANS_UNROLL
+    for (std::size_t a = 0; a < width; ++a) acc[a] += acc[a + width];
+  }
+  alignas(64) double lane[W];
+  acc[0].store_aligned(lane);
+  KMEANS_UNROLL
+  for (std::size_t width = W / 2; width > 0; width /= 2) {
+    KMEANS_UNROLL
+    for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
+  }
+  return lane[0];
+}
+
 /// lane_sum for d >= sum_lanes.
 template <class Load, class Value>
 inline double lane_sum_long(std::size_t d, Load&& load, Value&& value) noexcept {
@@ -59,21 +78,7 @@ inline double lane_sum_long(std::size_t d, Load&& load, Value&& value) noexcept 
       acc[a] = fma(v, v, acc[a]);
     }
   }
-  const double tail = chain_sum(j, d, value);
-  // Pairwise: whole vectors while the partner lanes are in another vector, then within one.
-  KMEANS_UNROLL
-  for (std::size_t width = A / 2; width > 0; width /= 2) {
-    KMEANS_UNROLL
-    for (std::size_t a = 0; a < width; ++a) acc[a] += acc[a + width];
-  }
-  alignas(64) double lane[W];
-  acc[0].store_aligned(lane);
-  KMEANS_UNROLL
-  for (std::size_t width = W / 2; width > 0; width /= 2) {
-    KMEANS_UNROLL
-    for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
-  }
-  return lane[0] + tail;
+  return lane_total(acc) + chain_sum(j, d, value);
 }
 
 /// The sum over j < d of term(j) = v(j)^2, where `load(j)` gives v(j .. j + W - 1) as a
@@ -120,23 +125,8 @@ inline void squared_distances(const T* x, const T* const* c, std::size_t d, doub
         }
       }
     }
-    // lane_sum_long's pairwise reduction, per candidate.
     KMEANS_UNROLL
-    for (std::size_t q = 0; q < N; ++q) {
-      KMEANS_UNROLL
-      for (std::size_t width = A / 2; width > 0; width /= 2) {
-        KMEANS_UNROLL
-        for (std::size_t a = 0; a < width; ++a) acc[q][a] += acc[q][a + width];
-      }
-      alignas(64) double lane[W];
-      acc[q][0].store_aligned(lane);
-      KMEANS_UNROLL
-      for (std::size_t width = W / 2; width > 0; width /= 2) {
-        KMEANS_UNROLL
-        for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
-      }
-      out[q] = lane[0];
-    }
+    for (std::size_t q = 0; q < N; ++q) out[q] = lane_total(acc[q]);
   }
   // chain_sum's tail (all of a short row), N chains side by side.
   double tail[N] = {};
