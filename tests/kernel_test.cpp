@@ -136,3 +136,67 @@ TEMPLATE_TEST_CASE("squared_distances gives squared_distance's bits for each can
     }
   }
 }
+
+namespace {
+
+/// lane_sums<N> on N vectors of small integers (exact sums), compared lane by lane with a
+/// plain loop; lanes N and up must be zero.
+template <std::size_t N, class T>
+void check_lane_sums() {
+  using B = kmeans::detail::batch<T>;
+  constexpr std::size_t W = B::size;
+  if constexpr (N <= W) {
+    CAPTURE(N);
+    alignas(64) T lanes[8][W];
+    B v[8];
+    for (std::size_t q = 0; q < N; ++q) {
+      for (std::size_t l = 0; l < W; ++l) lanes[q][l] = static_cast<T>((q + 1) * 100 + l * (q + 3) % 17);
+      v[q] = B::load_aligned(lanes[q]);
+    }
+    alignas(64) T out[W];
+    kmeans::detail::lane_sums<N>(v).store_aligned(out);
+    for (std::size_t q = 0; q < W; ++q) {
+      CAPTURE(q);
+      T expected = 0;
+      if (q < N)
+        for (std::size_t l = 0; l < W; ++l) expected += lanes[q][l];
+      CHECK(out[q] == expected);
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("lane_sums puts each vector's sum in its own lane", "[kernel][simd]", float, double) {
+  check_lane_sums<1, TestType>();
+  check_lane_sums<2, TestType>();
+  check_lane_sums<3, TestType>();
+  check_lane_sums<4, TestType>();
+  check_lane_sums<5, TestType>();
+  check_lane_sums<6, TestType>();
+  check_lane_sums<7, TestType>();
+  check_lane_sums<8, TestType>();
+}
+
+TEMPLATE_TEST_CASE("all_lanes_min and lane_bits find the lowest lanes", "[kernel][simd]", float, double) {
+  using T = TestType;
+  using B = kmeans::detail::batch<T>;
+  constexpr std::size_t W = B::size;
+  alignas(64) T values[W];
+  // The minimum in each lane in turn, alone and then tied with the lane after it.
+  for (std::size_t low = 0; low < W; ++low) {
+    for (const bool tie : {false, true}) {
+      CAPTURE(low, tie);
+      for (std::size_t l = 0; l < W; ++l) values[l] = static_cast<T>(10 + (l * 7) % 5);
+      values[low] = 1;
+      if (tie) values[(low + 1) % W] = 1;
+      const B v = B::load_aligned(values);
+      const B m = kmeans::detail::all_lanes_min(v);
+      for (std::size_t l = 0; l < W; ++l) CHECK(m.get(l) == T(1));
+      const unsigned bits = kmeans::detail::lane_bits(v == m);
+      const unsigned expected = (1u << low) | (tie ? 1u << ((low + 1) % W) : 0u);
+      CHECK(bits == expected);
+      CHECK(kmeans::detail::lowest_bit(bits) == (tie && low + 1 == W ? 0 : low));
+    }
+  }
+}

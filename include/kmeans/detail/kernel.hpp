@@ -202,8 +202,9 @@ inline void scan_group(const T* const* x, const PackedCentroids<T>& pc, const ty
 
 /// Few centroids: scores R rows against all K centroids along d (R x K accumulators of W
 /// partial sums, the last d % W coordinates through a zero-padded copy of each row), reduces
-/// each row's K accumulators (xsimd's fixed tree) into lanes 0 .. K-1 of one vector and folds
-/// it into the row's LaneBest as panel 0 (lanes K .. W-1 have norm, so score, +infinity).
+/// each row's K accumulators and its squares (lane_sums' fixed tree) into lanes 0 .. K of one
+/// vector and folds lanes 0 .. K-1 into the row's LaneBest as panel 0 (the other lanes score
+/// +infinity).
 /// Also sums each row's squares in the same loop: its ||x||^2, in T.
 template <std::size_t R, std::size_t K, class T>
 inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes, T* const* scores,
@@ -248,16 +249,52 @@ inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBe
     }
     step(j, xv);
   }
-  const B minus_two(T(-2)), norms = B::load_aligned(pc.norms(0));
-  alignas(64) T dots[W] = {};
+  // Each row's K dot products and its ||x||^2 reduced together: lanes 0 .. K-1 and K.
+  const B minus_two(T(-2)), norms = B::load_aligned(pc.norms(0)), infinity_v(std::numeric_limits<T>::infinity());
+  alignas(64) T lane_of[W];
+  for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
+  const auto centroid_lane = B::load_aligned(lane_of) < B(static_cast<T>(K));
+  alignas(64) T sums_of[W];
   KMEANS_UNROLL
   for (std::size_t r = 0; r < R; ++r) {
+    B v[K + 1];
     KMEANS_UNROLL
-    for (std::size_t q = 0; q < K; ++q) dots[q] = xsimd::hadd(acc[r][q]);
-    const B score = detail::fma(B::load_aligned(dots), minus_two, norms);
+    for (std::size_t q = 0; q < K; ++q) v[q] = acc[r][q];
+    v[K] = sq[r];
+    const B sums = lane_sums<K + 1>(v);
+    const B score = xsimd::select(centroid_lane, detail::fma(sums, minus_two, norms), infinity_v);
     if (scores) score.store_aligned(scores[r]);
     lanes[r].offer(score, T(0));
-    norm2[r] = static_cast<double>(xsimd::hadd(sq[r]));
+    sums.store_aligned(sums_of);
+    norm2[r] = static_cast<double>(sums_of[K]);
+  }
+}
+
+/// Whether one pass of scan_along_d<R, K> keeps its R x (K + 1) accumulators, K centroid
+/// vectors and a row vector in registers, with two to spare.
+template <std::size_t R, std::size_t K>
+inline constexpr bool along_d_fits = R*(K + 1) + K + 1 + 2 <= simd_register_count;
+
+/// The most bytes of centroids that scan_along_d_rows reads once per pass (they stay in L1).
+inline constexpr std::size_t along_d_split_bytes = std::size_t{16} << 10;
+
+/// scan_along_d over R rows, in passes of as many rows as fit the registers (at K = 5 with
+/// 32 registers, 3 rows then 2: five rows at once spilled ten accumulators to the stack, a
+/// load and a store per step each), when the centroids are small enough to be read again
+/// from L1; longer ones come from L2, and reading them twice cost more than the spills.
+template <std::size_t R, std::size_t K, class T>
+inline void scan_along_d_rows(const T* const* x, const PackedCentroids<T>& pc, LaneBest<T>* lanes, T* const* scores,
+                              double* norm2) noexcept {
+  if constexpr (R == 1 || along_d_fits<R, K>) {
+    scan_along_d<R, K>(x, pc, lanes, scores, norm2);
+  } else {
+    if (K * pc.stride() * sizeof(T) > along_d_split_bytes) {
+      scan_along_d<R, K>(x, pc, lanes, scores, norm2);
+      return;
+    }
+    constexpr std::size_t H = (R + 1) / 2;
+    scan_along_d_rows<H, K>(x, pc, lanes, scores, norm2);
+    scan_along_d_rows<R - H, K>(x + H, pc, lanes + H, scores ? scores + H : nullptr, norm2 + H);
   }
 }
 
@@ -272,18 +309,18 @@ inline bool scan_all_groups(const T* const* x, const PackedCentroids<T>& pc, Lan
     // k < W and k <= small_k_max (PackedCentroids::assign): the other cases are not reached.
     constexpr std::size_t W = simd_width<T>;
     switch (pc.k()) {
-      case 1: scan_along_d<R, 1>(x, pc, lanes, scores, norm2); break;
+      case 1: scan_along_d_rows<R, 1>(x, pc, lanes, scores, norm2); break;
       case 2:
-        if constexpr (W > 2) scan_along_d<R, 2>(x, pc, lanes, scores, norm2);
+        if constexpr (W > 2) scan_along_d_rows<R, 2>(x, pc, lanes, scores, norm2);
         break;
       case 3:
-        if constexpr (small_k_max >= 3 && W > 3) scan_along_d<R, 3>(x, pc, lanes, scores, norm2);
+        if constexpr (small_k_max >= 3 && W > 3) scan_along_d_rows<R, 3>(x, pc, lanes, scores, norm2);
         break;
       case 4:
-        if constexpr (small_k_max >= 4 && W > 4) scan_along_d<R, 4>(x, pc, lanes, scores, norm2);
+        if constexpr (small_k_max >= 4 && W > 4) scan_along_d_rows<R, 4>(x, pc, lanes, scores, norm2);
         break;
       default:
-        if constexpr (small_k_max >= 5 && W > 5) scan_along_d<R, 5>(x, pc, lanes, scores, norm2);
+        if constexpr (small_k_max >= 5 && W > 5) scan_along_d_rows<R, 5>(x, pc, lanes, scores, norm2);
         break;
     }
     return true;
@@ -348,14 +385,29 @@ inline batch<T> exchange_lanes(const batch<T>& v, std::index_sequence<L...>) noe
   return xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<U>, static_cast<U>(L ^ H)...>());
 }
 
-/// The minimum of v's lanes, in every lane (a butterfly of log2 W exchanges).
+/// The minimum of v's lanes, in every lane (a butterfly of log2 W exchanges). With AVX-512
+/// the exchanges within 128 bits are in-lane permutes (1 cycle, where xsimd's swizzle is a
+/// 3-cycle full permute with its index vector loaded each time).
 template <class T, std::size_t H = simd_width<T> / 2>
 inline batch<T> all_lanes_min(const batch<T>& v) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_same_v<T, double>) {
+    __m512d m = _mm512_min_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));  // 256-bit halves
+    m = _mm512_min_pd(m, _mm512_shuffle_f64x2(m, m, 0xB1));          // 128-bit chunks
+    return _mm512_min_pd(m, _mm512_permute_pd(m, 0x55));             // neighbours
+  } else {
+    __m512 m = _mm512_min_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+    m = _mm512_min_ps(m, _mm512_shuffle_f32x4(m, m, 0xB1));
+    m = _mm512_min_ps(m, _mm512_permute_ps(m, 0x4E));  // pairs within a chunk
+    return _mm512_min_ps(m, _mm512_permute_ps(m, 0xB1));
+  }
+#else
   if constexpr (H == 0) {
     return v;
   } else {
     return all_lanes_min<T, H / 2>(xsimd::min(v, exchange_lanes<H>(v, std::make_index_sequence<simd_width<T>>())));
   }
+#endif
 }
 
 /// A row's scores ||c||^2 - 2 x.c for every centroid c (as the kernel computed them), and
@@ -417,14 +469,23 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       // Across lanes, in registers: the lowest score; among lanes that have it, the lowest
       // panel, then the lowest lane (the lowest label); then the runner-up: the chosen lane's
       // second best or any other lane's best (second >= best in every lane).
+      // Usually one lane has the lowest score, and its bit says which (two butterflies fewer).
       const LaneBest<T>& lb = lanes[r];
       const batch<T> top_v = all_lanes_min(lb.best);
-      const auto tied = lb.best == top_v;
-      const batch<T> panel_v = all_lanes_min(xsimd::select(tied, lb.panel, infinity_v));
-      const batch<T> lane_v = all_lanes_min(xsimd::select(tied && lb.panel == panel_v, lane_index, infinity_v));
-      const batch<T> runner_v = all_lanes_min(xsimd::select(lane_index == lane_v, lb.second, lb.best));
+      auto chosen = lb.best == top_v;
+      const unsigned tied = lane_bits(chosen);
+      std::size_t label;
+      if (tied != 0 && (tied & (tied - 1)) == 0) {
+        const std::size_t lane = lowest_bit(tied);
+        label = static_cast<std::size_t>(lb.panel.get(lane)) * W + lane;
+      } else {
+        const batch<T> panel_v = all_lanes_min(xsimd::select(chosen, lb.panel, infinity_v));
+        const batch<T> lane_v = all_lanes_min(xsimd::select(chosen && lb.panel == panel_v, lane_index, infinity_v));
+        chosen = lane_index == lane_v;
+        label = static_cast<std::size_t>(panel_v.get(0)) * W + static_cast<std::size_t>(lane_v.get(0));
+      }
+      const batch<T> runner_v = all_lanes_min(xsimd::select(chosen, lb.second, lb.best));
       const T top = top_v.get(0), runner_up = runner_v.get(0);
-      auto label = static_cast<std::size_t>(panel_v.get(0)) * W + static_cast<std::size_t>(lane_v.get(0));
       double second_distance = std::numeric_limits<double>::infinity();
       RowScores<T> row_scores{scores[r], 0.0, std::numeric_limits<double>::infinity()};
       if (pc.k() > 1) {

@@ -78,6 +78,92 @@ inline batch<double> load_as_double(const T* p) noexcept {
   }
 }
 
+/// Lane q of the result is the sum of the lanes of v[q], for q < N (N <= 8 and N <= the
+/// width); lanes N and up are zero. With AVX-512, one transposed tree of shuffles and adds
+/// (about 20 instructions for up to 8 vectors), where N horizontal sums took ~7 each and
+/// then went through memory, a store forwarded to a wider load, to become one vector again.
+template <std::size_t N, class T>
+inline batch<T> lane_sums(const batch<T>* v) noexcept {
+  using B = batch<T>;
+  static_assert(N >= 1 && N <= 8 && N <= B::size, "lane_sums: 1 to min(8, width) vectors");
+#if XSIMD_WITH_AVX512F
+  // Level 1 folds the 256-bit halves of a pair (a, b) into [a's 4 | b's 4] 128-bit-chunk
+  // partials; level 2 folds a pair of those into one 128-bit chunk per vector. Vectors past
+  // N are zero and pairs of them are skipped (N is a constant).
+  const B zero(T(0));
+  const auto at = [&](std::size_t q) { return q < N ? v[q] : zero; };
+  if constexpr (std::is_same_v<T, double>) {
+    const auto halves = [](__m512d a, __m512d b) {
+      return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xEE));
+    };
+    const auto chunks = [](__m512d a, __m512d b) {
+      return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x88), _mm512_shuffle_f64x2(a, b, 0xDD));
+    };
+    // Inputs in the order v0 v2 v4 v6 | v1 v3 v5 v7: the last level's unpack puts the first
+    // four in the even lanes and the others in the odd ones, so lane q ends up with v[q].
+    const __m512d u0 = halves(at(0), at(2)), u1 = N > 4 ? halves(at(4), at(6)) : __m512d(zero);
+    const __m512d u2 = N > 1 ? halves(at(1), at(3)) : __m512d(zero), u3 = N > 5 ? halves(at(5), at(7)) : __m512d(zero);
+    const __m512d w0 = chunks(u0, u1), w1 = N > 1 ? chunks(u2, u3) : __m512d(zero);
+    return _mm512_add_pd(_mm512_unpacklo_pd(w0, w1), _mm512_unpackhi_pd(w0, w1));
+  } else {
+    const auto halves = [](__m512 a, __m512 b) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    };
+    const auto chunks = [](__m512 a, __m512 b) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD));
+    };
+    // w0's chunk c holds v[c]'s 4 partials, w1's v[4 + c]'s; then pairs within each chunk
+    // (x: v[c]'s two, v[4 + c]'s two), then neighbours: lane 4c has v[c], lane 4c + 2 v[4 + c].
+    const __m512 u0 = halves(at(0), at(1)), u1 = N > 2 ? halves(at(2), at(3)) : __m512(zero);
+    const __m512 u2 = N > 4 ? halves(at(4), at(5)) : __m512(zero), u3 = N > 6 ? halves(at(6), at(7)) : __m512(zero);
+    const __m512 w0 = chunks(u0, u1), w1 = N > 4 ? chunks(u2, u3) : __m512(zero);
+    const __m512 x = _mm512_add_ps(_mm512_shuffle_ps(w0, w1, 0x44), _mm512_shuffle_ps(w0, w1, 0xEE));
+    const __m512 y = _mm512_add_ps(x, _mm512_permute_ps(x, 0xB1));
+    const __m512i from = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_maskz_permutexvar_ps(0xFF, from, y);
+  }
+#else
+  alignas(64) T sums[B::size] = {};
+  KMEANS_UNROLL
+  for (std::size_t q = 0; q < N; ++q) sums[q] = xsimd::hadd(v[q]);
+  return B::load_aligned(sums);
+#endif
+}
+
+/// Bit l set where lane l of b is true (the lanes of one vector: at most 16).
+template <class T>
+inline unsigned lane_bits(const xsimd::batch_bool<T>& b) noexcept {
+  using R = typename xsimd::batch_bool<T>::register_type;
+#if XSIMD_WITH_AVX512F
+  return static_cast<unsigned>(static_cast<R>(b));
+#elif XSIMD_WITH_AVX
+  if constexpr (std::is_same_v<T, double>)
+    return static_cast<unsigned>(_mm256_movemask_pd(static_cast<R>(b)));
+  else
+    return static_cast<unsigned>(_mm256_movemask_ps(static_cast<R>(b)));
+#elif XSIMD_WITH_SSE2
+  if constexpr (std::is_same_v<T, double>)
+    return static_cast<unsigned>(_mm_movemask_pd(static_cast<R>(b)));
+  else
+    return static_cast<unsigned>(_mm_movemask_ps(static_cast<R>(b)));
+#else
+  unsigned bits = 0;
+  for (std::size_t l = 0; l < batch<T>::size; ++l) bits |= b.get(l) ? 1u << l : 0u;
+  return bits;
+#endif
+}
+
+/// The index of the lowest set bit of bits (> 0).
+inline std::size_t lowest_bit(unsigned bits) noexcept {
+#if defined(__GNUC__)
+  return static_cast<std::size_t>(__builtin_ctz(bits));
+#else
+  std::size_t l = 0;
+  while (!(bits & 1u)) bits >>= 1, ++l;
+  return l;
+#endif
+}
+
 /// Asks for the d values at p to be brought into cache (a hint: no effect on results).
 template <class T>
 inline void prefetch(const T* p, std::size_t d) noexcept {
