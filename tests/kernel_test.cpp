@@ -200,3 +200,25 @@ TEMPLATE_TEST_CASE("all_lanes_min and lane_bits find the lowest lanes", "[kernel
     }
   }
 }
+
+TEST_CASE("lane_total adds the 32 lanes pairwise in the documented order", "[kernel][distance]") {
+  using D = kmeans::detail::batch<double>;
+  constexpr std::size_t W = D::size, L = kmeans::detail::sum_lanes;
+  std::uint64_t state = 12345;
+  for (int trial = 0; trial < 200; ++trial) {
+    CAPTURE(trial);
+    // Random mantissas at magnitudes 2^-20 to 2^20, so that another order of the additions
+    // rounds differently.
+    double lane[L];
+    for (double& v : lane) {
+      state = state * 6364136223846793005u + 1442695040888963407u;
+      v = std::ldexp(1.0 + static_cast<double>(state >> 11) * 0x1p-53, static_cast<int>(state % 41) - 20);
+    }
+    D acc[L / W];
+    for (std::size_t a = 0; a < L / W; ++a) acc[a] = D::load_unaligned(lane + a * W);
+    // Lane l += lane l + 16, then l + 8, ..., then l + 1.
+    for (std::size_t width = L / 2; width > 0; width /= 2)
+      for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
+    REQUIRE(kmeans::detail::lane_total(acc) == lane[0]);
+  }
+}

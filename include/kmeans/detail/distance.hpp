@@ -43,14 +43,24 @@ inline double chain_sum(std::size_t from, std::size_t d, Value&& value) noexcept
 }
 
 /// The sum of the sum_lanes lanes held in acc, pairwise: whole vectors while the partner
-/// lanes are in another vector, then within one (the order every lane sum uses).
-inline double lane_total(batch<double> (&acc)[sum_lanes / batch<double>::size]) noexcept {
+/// lanes are in another vector, then within one (the order every lane sum uses). Always
+/// inlined: as a call (GCC's choice in k-means++), acc went through memory.
+KMEANS_ALWAYS_INLINE double lane_total(batch<double> (&acc)[sum_lanes / batch<double>::size]) noexcept {
   constexpr std::size_t W = batch<double>::size, A = sum_lanes / W;
   KMEANS_UNROLL
   for (std::size_t width = A / 2; width > 0; width /= 2) {
     KMEANS_UNROLL
     for (std::size_t a = 0; a < width; ++a) acc[a] += acc[a + width];
   }
+#if XSIMD_WITH_AVX512F
+  // The same additions as the loop below, in registers: lane l and l + 4, then l and l + 2,
+  // then 0 and 1 (a + b is b + a, bit for bit).
+  __m512d v = acc[0];
+  v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));
+  v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0xB1));
+  v = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+  return _mm512_cvtsd_f64(v);
+#else
   alignas(64) double lane[W];
   acc[0].store_aligned(lane);
   KMEANS_UNROLL
@@ -59,6 +69,7 @@ inline double lane_total(batch<double> (&acc)[sum_lanes / batch<double>::size]) 
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
   return lane[0];
+#endif
 }
 
 /// lane_sum for d >= sum_lanes.

@@ -9,3 +9,11 @@
 #else
 #define KMEANS_UNROLL
 #endif
+
+// A small function whose arguments must stay in registers, inlined even where the compiler's
+// heuristics would call it.
+#if defined(__GNUC__) || defined(__clang__)
+#define KMEANS_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KMEANS_ALWAYS_INLINE inline
+#endif
