@@ -115,6 +115,12 @@ TEMPLATE_TEST_CASE("a fit with bad input throws and changes nothing", "[kmeans][
       CHECK_THROWS_AS(km.fit(data.view()), std::invalid_argument);
       CHECK(contains(message_of([&] { km.fit(data.view()); }), "row 123, column 2"));
       unchanged();
+      // Without tol the check is a pass of its own (with it, part of the variance pass).
+      Options no_tol = o;
+      no_tol.tol = 0;
+      KMeans<T> fixed(no_tol);
+      CHECK(contains(message_of([&] { fixed.fit(data.view()); }), "row 123, column 2"));
+      CHECK_FALSE(fixed.is_fitted());
     }
   }
   SECTION("initial centroids of the wrong shape") {

@@ -226,11 +226,14 @@ class KMeans {
     if (sample_weight) require_weights(*sample_weight, X.rows());
     const double* weight = sample_weight ? sample_weight->data() : nullptr;
     detail::ThreadPool& workers = pool();
-    detail::require_usable(workers, X, "X", X.rows());
-    if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
-    // The variance pass only matters where tol can stop the fit.
+    // The variance only matters where tol can stop the fit; X is checked in the same pass.
     const bool uses_tol = !options_.run_till_max_iter && options_.tol > 0;
-    const double tol_scaled = uses_tol ? options_.tol * detail::mean_variance(workers, X) : 0.0;
+    double tol_scaled = 0.0;
+    if (uses_tol)
+      tol_scaled = options_.tol * detail::mean_variance(workers, X, "X");
+    else
+      detail::require_usable(workers, X, "X", X.rows());
+    if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
 
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();
     const Algorithm method = detail::resolve_algorithm(options_, X.rows(), k);

@@ -8,7 +8,8 @@
 // the clusters whose rows in it changed: the others already hold the bits a fresh sum would
 // give. Then the centroids are the means, and empty clusters take the rows farthest from their
 // centroids. After the last iteration one more pass labels the rows for the final centroids
-// and sums their inertia. All four algorithms give the same labels, so the same bits.
+// and sums their inertia (only the inertia when the last pass found the labels stable). All four algorithms give the
+// same labels, so the same bits.
 
 #include <algorithm>
 #include <cstddef>
@@ -168,6 +169,7 @@ class Lloyd {
     // The per-iteration inertia costs a distance per row; only the callback reads it.
     const bool want_inertia = static_cast<bool>(options.on_iteration);
     bool labels_current = false;  // labels and out.inertia belong to `centroids`
+    bool labels_stable = false;   // the labels do, the inertia was not summed
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
       Pass pass = label_pass<true>(centroids, out.labels, want_inertia, it == 1);
       if (peers_) share<true>(pass);
@@ -176,6 +178,7 @@ class Lloyd {
       labels_current = want_inertia;
       if (!options.run_till_max_iter && it > 1 && pass.changed == 0) {
         out.converged = true;
+        labels_stable = true;
         if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0, pass.evaluations});
         break;
       }
@@ -201,7 +204,8 @@ class Lloyd {
       }
     }
     if (!labels_current) {
-      Pass last = label_pass<false>(centroids, out.labels, true, false);
+      Pass last =
+          labels_stable ? inertia_pass(centroids, out.labels) : label_pass<false>(centroids, out.labels, true, false);
       if (peers_) share<false>(last);
       out.inertia = last.inertia;
     }
@@ -216,6 +220,23 @@ class Lloyd {
     std::size_t changed = 0;
     std::size_t evaluations = 0;
   };
+
+  /// The inertia of labels that belong to `centroids`: each row's direct distance to its own
+  /// centroid, summed per block in row order and merged in block order as a labelling pass
+  /// with want_inertia sums it (the same bits), without labelling the rows again.
+  Pass inertia_pass(const std::vector<T>& centroids, const std::vector<std::int32_t>& labels) {
+    Pass pass;
+    for_block_waves(
+        pool_, X_.rows(), slots_,
+        [&](Slot& s, std::size_t begin, std::size_t end) {
+          s.start_block();
+          for (std::size_t i = begin; i < end; ++i)
+            s.inertia += weight(i) *
+                         squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+        },
+        [&](std::size_t n) { merge_wave<false>(n, pass); });
+    return pass;
+  }
 
   /// One pass of the chosen method; `first`: the bounds hold nothing yet.
   template <bool Accumulate>

@@ -23,18 +23,21 @@ inline double squared_norm_limit(std::size_t n) noexcept {
   return std::numeric_limits<double>::max() / (8.0 * static_cast<double>(std::max<std::size_t>(n, 1)));
 }
 
-/// Throws std::invalid_argument naming the first row of X that holds a NaN or infinity (and
-/// its column), or whose squared norm exceeds squared_norm_limit(n_rows). Float data never
-/// reaches the limit; double data reaches it near |x| ~ 1e150.
+/// The first row of X in [begin, end) that holds a NaN or infinity or whose squared norm
+/// exceeds `limit` (squared_norm_limit), or `end`.
 template <class T>
-void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::size_t n_rows) {
-  constexpr std::size_t none = static_cast<std::size_t>(-1);
+std::size_t first_unusable_row(Matrix<const T> X, std::size_t begin, std::size_t end, double limit) noexcept {
+  for (std::size_t i = begin; i < end; ++i)
+    if (!(squared_norm(X.row(i), X.cols()) <= limit)) return i;  // NaN fails too
+  return end;
+}
+
+/// Throws std::invalid_argument for the rows first_unusable_row found (`none` where a block
+/// has none): the first of them, with its non-finite value and column or its squared norm.
+template <class T>
+void throw_if_unusable(Matrix<const T> X, const std::vector<std::size_t>& first_bad, std::size_t none, const char* name,
+                       std::size_t n_rows) {
   const double limit = squared_norm_limit(n_rows);
-  std::vector<std::size_t> first_bad(block_count(X.rows()), none);
-  for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end && first_bad[b] == none; ++i)
-      if (!(squared_norm(X.row(i), X.cols()) <= limit)) first_bad[b] = i;  // NaN fails too
-  });
   for (const std::size_t i : first_bad) {
     if (i == none) continue;
     for (std::size_t j = 0; j < X.cols(); ++j)
@@ -44,6 +47,21 @@ void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::
                            " exceeds ", limit, ", past which sums of squared distances over ", n_rows,
                            " rows could overflow double");
   }
+}
+
+/// Throws std::invalid_argument naming the first row of X that holds a NaN or infinity (and
+/// its column), or whose squared norm exceeds squared_norm_limit(n_rows). Float data never
+/// reaches the limit; double data reaches it near |x| ~ 1e150.
+template <class T>
+void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::size_t n_rows) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  const double limit = squared_norm_limit(n_rows);
+  std::vector<std::size_t> first_bad(block_count(X.rows()), none);
+  for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
+    const std::size_t i = first_unusable_row(X, begin, end, limit);
+    if (i != end) first_bad[b] = i;
+  });
+  throw_if_unusable(X, first_bad, none, name, n_rows);
 }
 
 /// Per-column count, mean and sum of squared deviations from the mean, in double.
@@ -75,15 +93,24 @@ struct Moments {
 };
 
 /// The moments of X's columns. Per-block moments are combined in block order, so the result
-/// is thread-count independent.
+/// is thread-count independent. With `usable_name`, also does what require_usable(pool, X,
+/// usable_name, X.rows()) does, in the same pass over the data (each block's rows are checked
+/// while they are in cache for the moments).
 template <class T>
-Moments column_moments(ThreadPool& pool, Matrix<const T> X) {
+Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_name = nullptr) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
   const std::size_t d = X.cols();
+  const double limit = squared_norm_limit(X.rows());
+  std::vector<std::size_t> first_bad(usable_name ? block_count(X.rows()) : 0, none);
   std::vector<Moments> slots(slot_count(pool.size(), block_count(X.rows()), 16 * d), Moments(d));
   Moments all(d);
   for_blocks_ordered(
       pool, X.rows(), slots,
       [&](Moments& s, std::size_t begin, std::size_t end) {
+        if (usable_name) {
+          const std::size_t i = first_unusable_row(X, begin, end, limit);
+          if (i != end) first_bad[begin / block_rows] = i;
+        }
         s.count = static_cast<double>(end - begin);
         std::fill(s.mean.begin(), s.mean.end(), 0.0);
         std::fill(s.m2.begin(), s.m2.end(), 0.0);
@@ -97,13 +124,15 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X) {
         }
       },
       [&](const Moments& s, std::size_t) { all.add(s); });
+  if (usable_name) throw_if_unusable(X, first_bad, none, usable_name, X.rows());
   return all;
 }
 
-/// Mean over features of the population variance of each column of X, in double.
+/// Mean over features of the population variance of each column of X, in double; with
+/// `usable_name`, checks X as require_usable does, in the same pass.
 template <class T>
-double mean_variance(ThreadPool& pool, Matrix<const T> X) {
-  return column_moments(pool, X).mean_variance();
+double mean_variance(ThreadPool& pool, Matrix<const T> X, const char* usable_name = nullptr) {
+  return column_moments(pool, X, usable_name).mean_variance();
 }
 
 }  // namespace kmeans::detail
