@@ -273,6 +273,32 @@ TEST_CASE("tol stops when the centre shift is small enough", "[kmeans][stopping]
   CHECK(shifts.back() <= scaled * (1 + 1e-9));
 }
 
+TEMPLATE_TEST_CASE("the variance pass agrees with a two-pass reference on any thread count", "[kmeans][stats]", float,
+                   double) {
+  using T = TestType;
+  // d covers the four-vector, one-vector and scalar column paths; n a part block and several.
+  for (const std::size_t d : {1, 5, 8, 9, 31, 32, 33, 45, 100}) {
+    for (const std::size_t n : {1, 300, 1000}) {
+      CAPTURE(d, n);
+      const auto data = blobs<T>(n, d, 3, 4.0, d + n);
+      const ref::Dense Xd = ref::to_dense(data.view());
+      double expected = 0;
+      for (std::size_t j = 0; j < d; ++j) {
+        long double mean = 0, m2 = 0;
+        for (std::size_t i = 0; i < n; ++i) mean += Xd.row(i)[j];
+        mean /= static_cast<long double>(n);
+        for (std::size_t i = 0; i < n; ++i) m2 += (Xd.row(i)[j] - mean) * (Xd.row(i)[j] - mean);
+        expected += static_cast<double>(m2 / static_cast<long double>(n));
+      }
+      expected /= static_cast<double>(d);
+      kmeans::detail::ThreadPool one(1), three(3);
+      const double v1 = kmeans::detail::mean_variance(one, data.view());
+      CHECK(v1 == Approx(expected).epsilon(1e-12));
+      CHECK(kmeans::detail::mean_variance(three, data.view(), "X") == v1);
+    }
+  }
+}
+
 TEST_CASE("the callback can stop a fit and the model stays usable", "[kmeans][callback]") {
   const auto data = blobs<double>(3000, 6, 20, 5.0, 12);
   Options o;

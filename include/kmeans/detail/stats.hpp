@@ -92,6 +92,38 @@ struct Moments {
   }
 };
 
+/// The mean and the sum of squared deviations of columns j .. j + A W - 1 over rows [begin,
+/// end) into s: rows innermost, so each column's sums stay in a register (column by column
+/// within a row, each row waited on the previous row's sums through memory).
+template <std::size_t A, class T>
+void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::size_t j, Moments& s) {
+  using D = batch<double>;
+  constexpr std::size_t W = D::size;
+  D acc[A];
+  KMEANS_UNROLL
+  for (std::size_t a = 0; a < A; ++a) acc[a] = D(0.0);
+  for (std::size_t i = begin; i < end; ++i) {
+    KMEANS_UNROLL
+    for (std::size_t a = 0; a < A; ++a) acc[a] += load_as_double(X.row(i) + j + a * W);
+  }
+  D mean[A];
+  KMEANS_UNROLL
+  for (std::size_t a = 0; a < A; ++a) {
+    mean[a] = acc[a] / D(s.count);
+    mean[a].store_unaligned(s.mean.data() + j + a * W);
+    acc[a] = D(0.0);
+  }
+  for (std::size_t i = begin; i < end; ++i) {
+    KMEANS_UNROLL
+    for (std::size_t a = 0; a < A; ++a) {
+      const D t = load_as_double(X.row(i) + j + a * W) - mean[a];
+      acc[a] = fma(t, t, acc[a]);
+    }
+  }
+  KMEANS_UNROLL
+  for (std::size_t a = 0; a < A; ++a) acc[a].store_unaligned(s.m2.data() + j + a * W);
+}
+
 /// The moments of X's columns. Per-block moments are combined in block order, so the result
 /// is thread-count independent. With `usable_name`, also does what require_usable(pool, X,
 /// usable_name, X.rows()) does, in the same pass over the data (each block's rows are checked
@@ -112,15 +144,18 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_n
           if (i != end) first_bad[begin / block_rows] = i;
         }
         s.count = static_cast<double>(end - begin);
-        std::fill(s.mean.begin(), s.mean.end(), 0.0);
-        std::fill(s.m2.begin(), s.m2.end(), 0.0);
-        for (std::size_t i = begin; i < end; ++i) scaled_add<false>(s.mean.data(), 1.0, X.row(i), d);
-        for (std::size_t j = 0; j < d; ++j) s.mean[j] /= s.count;
-        for (std::size_t i = begin; i < end; ++i) {
-          for (std::size_t j = 0; j < d; ++j) {
+        std::size_t j = 0;
+        for (; j + 4 * simd_width<double> <= d; j += 4 * simd_width<double>) block_moments<4>(X, begin, end, j, s);
+        for (; j + simd_width<double> <= d; j += simd_width<double>) block_moments<1>(X, begin, end, j, s);
+        for (; j < d; ++j) {
+          double sum = 0.0, m2 = 0.0;
+          for (std::size_t i = begin; i < end; ++i) sum += static_cast<double>(X(i, j));
+          s.mean[j] = sum / s.count;
+          for (std::size_t i = begin; i < end; ++i) {
             const double t = static_cast<double>(X(i, j)) - s.mean[j];
-            s.m2[j] += t * t;
+            m2 = add_square(m2, t);
           }
+          s.m2[j] = m2;
         }
       },
       [&](const Moments& s, std::size_t) { all.add(s); });
