@@ -8,8 +8,8 @@
 // the clusters whose rows in it changed: the others already hold the bits a fresh sum would
 // give. Then the centroids are the means, and empty clusters take the rows farthest from their
 // centroids. After the last iteration one more pass labels the rows for the final centroids
-// and sums their inertia (only the inertia when the last pass found the labels stable). All four algorithms give the
-// same labels, so the same bits.
+// and sums their inertia (only sums it, when the last pass found the labels stable). All four
+// algorithms give the same labels, so the same bits.
 
 #include <algorithm>
 #include <cstddef>
