@@ -203,6 +203,11 @@ TEST_CASE("mini-batch bad input", "[minibatch][errors]") {
   auto bad = X;
   bad.buffer[7] = std::nan("");
   CHECK_THROWS_AS(mb.fit(bad.view()), std::invalid_argument);
+  // With tol the values are checked in the variance pass: the same error.
+  MiniBatchKMeans<double> with_tol(with([](MiniBatchOptions& o) { o.tol = 1e-3; }));
+  CHECK(contains(message_of([&] { mb.fit(bad.view()); }), "row 2, column 1"));
+  CHECK(contains(message_of([&] { with_tol.fit(bad.view()); }), "row 2, column 1"));
+  CHECK_FALSE(with_tol.is_fitted());
   CHECK_THROWS_AS(mb.fit(X.view(), std::vector<double>(99, 1.0)), std::invalid_argument);
   CHECK_THROWS_AS(mb.fit(X.view(), std::vector<double>(100, 0.0)), std::invalid_argument);
   CHECK_FALSE(mb.is_fitted());

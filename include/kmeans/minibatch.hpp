@@ -214,15 +214,17 @@ class MiniBatchKMeans {
     return *pool_;
   }
 
-  /// Checks X (and its weights) for a fit that needs `min_rows` rows.
-  void check_input(Matrix<const T> X, const std::vector<double>* w, std::size_t min_rows, const char* what) const {
+  /// Checks X (and its weights) for a fit that needs `min_rows` rows; its values too, unless
+  /// `values` is false (the caller checks them in its variance pass).
+  void check_input(Matrix<const T> X, const std::vector<double>* w, std::size_t min_rows, const char* what,
+                   bool values = true) const {
     if (X.rows() == 0) detail::throw_invalid_argument(what, ": X has no rows");
     if (X.cols() == 0) detail::throw_invalid_argument(what, ": X has no columns");
     if (X.rows() < min_rows)
       detail::throw_invalid_argument(what, ": n_clusters (", options_.n_clusters, ") is larger than the rows of X (",
                                      X.rows(), ")");
     if (w) detail::require_weight_total(detail::weight_total(*w, X.rows()));
-    detail::require_usable(pool(), X, "X", X.rows());
+    if (values) detail::require_usable(pool(), X, "X", X.rows());
   }
 
   /// The initial centroids: the best of n_init initialisations, each run on init_size rows
@@ -382,9 +384,10 @@ class MiniBatchKMeans {
 
   MiniBatchKMeans& fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight) {
     const std::size_t k = options_.n_clusters, n = X.rows();
-    check_input(X, sample_weight, k, "fit");
+    // With tol, X's values are checked in the variance pass (one pass over X, not two).
+    check_input(X, sample_weight, k, "fit", !(options_.tol > 0));
     const double* weight = sample_weight ? sample_weight->data() : nullptr;
-    const double tol_scaled = options_.tol > 0 ? options_.tol * detail::mean_variance(pool(), X) : 0.0;
+    const double tol_scaled = options_.tol > 0 ? options_.tol * detail::mean_variance(pool(), X, "X") : 0.0;
     detail::Rng rng(detail::derive_seed(options_.seed, 0));
     std::vector<T> first = initialise(X, weight, rng);
     start(std::move(first), k, X.cols());

@@ -93,8 +93,8 @@ struct Moments {
 };
 
 /// The mean and the sum of squared deviations of columns j .. j + A W - 1 over rows [begin,
-/// end) into s: rows innermost, so each column's sums stay in a register (column by column
-/// within a row, each row waited on the previous row's sums through memory).
+/// end) into s: rows innermost, so each column's sums stay in a register (summed row by row
+/// into memory, each row waited on the previous row's stores).
 template <std::size_t A, class T>
 void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::size_t j, Moments& s) {
   using D = batch<double>;
