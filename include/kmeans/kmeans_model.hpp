@@ -226,13 +226,8 @@ class KMeans {
     if (sample_weight) require_weights(*sample_weight, X.rows());
     const double* weight = sample_weight ? sample_weight->data() : nullptr;
     detail::ThreadPool& workers = pool();
-    // The variance only matters where tol can stop the fit; X is checked in the same pass.
-    const bool uses_tol = !options_.run_till_max_iter && options_.tol > 0;
-    double tol_scaled = 0.0;
-    if (uses_tol)
-      tol_scaled = options_.tol * detail::mean_variance(workers, X, "X");
-    else
-      detail::require_usable(workers, X, "X", X.rows());
+    // The variance only matters where tol can stop the fit.
+    const double tol_scaled = detail::check_and_scale_tol(workers, X, options_.run_till_max_iter ? 0.0 : options_.tol);
     if (given) detail::require_usable(workers, *given, "initial centroids", X.rows());
 
     if (!buffers_) buffers_ = std::make_unique<detail::LloydBuffers<T>>();

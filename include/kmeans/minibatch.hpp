@@ -215,7 +215,7 @@ class MiniBatchKMeans {
   }
 
   /// Checks X (and its weights) for a fit that needs `min_rows` rows; its values too, unless
-  /// `values` is false (the caller checks them in its variance pass).
+  /// `values` is false (fit checks them with its variance, check_and_scale_tol).
   void check_input(Matrix<const T> X, const std::vector<double>* w, std::size_t min_rows, const char* what,
                    bool values = true) const {
     if (X.rows() == 0) detail::throw_invalid_argument(what, ": X has no rows");
@@ -384,10 +384,9 @@ class MiniBatchKMeans {
 
   MiniBatchKMeans& fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight) {
     const std::size_t k = options_.n_clusters, n = X.rows();
-    // With tol, X's values are checked in the variance pass (one pass over X, not two).
-    check_input(X, sample_weight, k, "fit", !(options_.tol > 0));
+    check_input(X, sample_weight, k, "fit", false);
+    const double tol_scaled = detail::check_and_scale_tol(pool(), X, options_.tol);
     const double* weight = sample_weight ? sample_weight->data() : nullptr;
-    const double tol_scaled = options_.tol > 0 ? options_.tol * detail::mean_variance(pool(), X, "X") : 0.0;
     detail::Rng rng(detail::derive_seed(options_.seed, 0));
     std::vector<T> first = initialise(X, weight, rng);
     start(std::move(first), k, X.cols());

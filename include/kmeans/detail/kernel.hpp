@@ -251,10 +251,7 @@ inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBe
   }
   // Each row's K dot products and its ||x||^2 reduced together: lanes 0 .. K-1 and K.
   const B minus_two(T(-2)), norms = B::load_aligned(pc.norms(0)), infinity_v(std::numeric_limits<T>::infinity());
-  alignas(64) T lane_of[W];
-  for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
-  const auto centroid_lane = B::load_aligned(lane_of) < B(static_cast<T>(K));
-  alignas(64) T sums_of[W];
+  const auto centroid_lane = lane_indices<T>() < B(static_cast<T>(K));
   KMEANS_UNROLL
   for (std::size_t r = 0; r < R; ++r) {
     B v[K + 1];
@@ -265,8 +262,7 @@ inline void scan_along_d(const T* const* x, const PackedCentroids<T>& pc, LaneBe
     const B score = xsimd::select(centroid_lane, detail::fma(sums, minus_two, norms), infinity_v);
     if (scores) score.store_aligned(scores[r]);
     lanes[r].offer(score, T(0));
-    sums.store_aligned(sums_of);
-    norm2[r] = static_cast<double>(sums_of[K]);
+    norm2[r] = static_cast<double>(sums.get(K));
   }
 }
 
@@ -438,9 +434,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
   const double error_floor = 2.0 * (m + 1.0) * static_cast<double>(std::numeric_limits<T>::min());
   const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
 
-  alignas(64) T lane_of[W];
-  for (std::size_t l = 0; l < W; ++l) lane_of[l] = static_cast<T>(l);
-  const batch<T> lane_index = batch<T>::load_aligned(lane_of);
+  const batch<T> lane_index = lane_indices<T>();
   const batch<T> infinity_v(std::numeric_limits<T>::infinity());
   const std::size_t padded = (pc.k() + W - 1) / W * W;
   std::vector<T, xsimd::aligned_allocator<T>> score_rows(wants_scores ? R * padded : 0);

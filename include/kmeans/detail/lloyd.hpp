@@ -230,12 +230,18 @@ class Lloyd {
         pool_, X_.rows(), slots_,
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.start_block();
-          for (std::size_t i = begin; i < end; ++i)
-            s.inertia += weight(i) *
-                         squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+          add_inertia(s, begin, end, centroids, labels);
         },
         [&](std::size_t n) { merge_wave<false>(n, pass); });
     return pass;
+  }
+
+  /// Adds to the slot the weighted direct distances of rows [begin, end) to their centroids.
+  void add_inertia(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
+                   const std::vector<std::int32_t>& labels) const {
+    for (std::size_t i = begin; i < end; ++i)
+      s.inertia +=
+          weight(i) * squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
   }
 
   /// One pass of the chosen method; `first`: the bounds hold nothing yet.
@@ -328,10 +334,7 @@ class Lloyd {
             label_block_rows(buffers_.yinyang, s, e, begin, end, centroids, labels, first);
           else
             label_block_elkan(s, e, begin, end, centroids, labels, first);
-          if (want_inertia)
-            for (std::size_t i = begin; i < end; ++i)
-              s.inertia += weight(i) *
-                           squared_distance(X_.row(i), centroids.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+          if (want_inertia) add_inertia(s, begin, end, centroids, labels);
           if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
         [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });

@@ -130,6 +130,14 @@ inline batch<T> lane_sums(const batch<T>* v) noexcept {
 #endif
 }
 
+/// l in lane l.
+template <class T>
+inline batch<T> lane_indices() noexcept {
+  alignas(64) T lanes[batch<T>::size];
+  for (std::size_t l = 0; l < batch<T>::size; ++l) lanes[l] = static_cast<T>(l);
+  return batch<T>::load_aligned(lanes);
+}
+
 /// Bit l set where lane l of b is true (the lanes of one vector: at most 16).
 template <class T>
 inline unsigned lane_bits(const xsimd::batch_bool<T>& b) noexcept {

@@ -32,14 +32,17 @@ std::size_t first_unusable_row(Matrix<const T> X, std::size_t begin, std::size_t
   return end;
 }
 
-/// Throws std::invalid_argument for the rows first_unusable_row found (`none` where a block
+/// A block's first unusable row when it has none.
+inline constexpr std::size_t no_row = static_cast<std::size_t>(-1);
+
+/// Throws std::invalid_argument for the rows first_unusable_row found (no_row where a block
 /// has none): the first of them, with its non-finite value and column or its squared norm.
 template <class T>
-void throw_if_unusable(Matrix<const T> X, const std::vector<std::size_t>& first_bad, std::size_t none, const char* name,
+void throw_if_unusable(Matrix<const T> X, const std::vector<std::size_t>& first_bad, const char* name,
                        std::size_t n_rows) {
   const double limit = squared_norm_limit(n_rows);
   for (const std::size_t i : first_bad) {
-    if (i == none) continue;
+    if (i == no_row) continue;
     for (std::size_t j = 0; j < X.cols(); ++j)
       if (!std::isfinite(X(i, j)))
         throw_invalid_argument(name, " has a non-finite value ", X(i, j), " at row ", i, ", column ", j);
@@ -54,14 +57,13 @@ void throw_if_unusable(Matrix<const T> X, const std::vector<std::size_t>& first_
 /// reaches the limit; double data reaches it near |x| ~ 1e150.
 template <class T>
 void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::size_t n_rows) {
-  constexpr std::size_t none = static_cast<std::size_t>(-1);
   const double limit = squared_norm_limit(n_rows);
-  std::vector<std::size_t> first_bad(block_count(X.rows()), none);
+  std::vector<std::size_t> first_bad(block_count(X.rows()), no_row);
   for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
     const std::size_t i = first_unusable_row(X, begin, end, limit);
     if (i != end) first_bad[b] = i;
   });
-  throw_if_unusable(X, first_bad, none, name, n_rows);
+  throw_if_unusable(X, first_bad, name, n_rows);
 }
 
 /// Per-column count, mean and sum of squared deviations from the mean, in double.
@@ -130,10 +132,9 @@ void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::s
 /// while they are in cache for the moments).
 template <class T>
 Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_name = nullptr) {
-  constexpr std::size_t none = static_cast<std::size_t>(-1);
   const std::size_t d = X.cols();
   const double limit = squared_norm_limit(X.rows());
-  std::vector<std::size_t> first_bad(usable_name ? block_count(X.rows()) : 0, none);
+  std::vector<std::size_t> first_bad(usable_name ? block_count(X.rows()) : 0, no_row);
   std::vector<Moments> slots(slot_count(pool.size(), block_count(X.rows()), 16 * d), Moments(d));
   Moments all(d);
   for_blocks_ordered(
@@ -159,7 +160,7 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_n
         }
       },
       [&](const Moments& s, std::size_t) { all.add(s); });
-  if (usable_name) throw_if_unusable(X, first_bad, none, usable_name, X.rows());
+  if (usable_name) throw_if_unusable(X, first_bad, usable_name, X.rows());
   return all;
 }
 
@@ -168,6 +169,18 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_n
 template <class T>
 double mean_variance(ThreadPool& pool, Matrix<const T> X, const char* usable_name = nullptr) {
   return column_moments(pool, X, usable_name).mean_variance();
+}
+
+/// What a fit needs of X before it starts: the check of require_usable(pool, X, "X",
+/// X.rows()) and, where tol > 0 can stop the fit, tol times X's mean per-feature variance
+/// (else 0), both from one pass over X.
+template <class T>
+double check_and_scale_tol(ThreadPool& pool, Matrix<const T> X, double tol) {
+  if (!(tol > 0)) {
+    require_usable(pool, X, "X", X.rows());
+    return 0.0;
+  }
+  return tol * mean_variance(pool, X, "X");
 }
 
 }  // namespace kmeans::detail
