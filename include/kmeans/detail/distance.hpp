@@ -55,10 +55,10 @@ KMEANS_ALWAYS_INLINE double lane_total(batch<double> (&acc)[sum_lanes / batch<do
 #if XSIMD_WITH_AVX512F
   // The same additions as the loop below, in registers: lane l and l + 4, then l and l + 2,
   // then 0 and 1 (a + b is b + a, bit for bit).
-  __m512d v = acc[0];
-  v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));
-  v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0xB1));
-  v = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+  batch<double> v = acc[0];
+  v += pick_chunks<0x4E>(v, v);
+  v += pick_chunks<0xB1>(v, v);
+  v += batch<double>(_mm512_permute_pd(v, 0x55));
   return _mm512_cvtsd_f64(v);
 #else
   alignas(64) double lane[W];

@@ -387,15 +387,13 @@ inline batch<T> exchange_lanes(const batch<T>& v, std::index_sequence<L...>) noe
 template <class T, std::size_t H = simd_width<T> / 2>
 inline batch<T> all_lanes_min(const batch<T>& v) noexcept {
 #if XSIMD_WITH_AVX512F
+  batch<T> m = xsimd::min(v, pick_chunks<0x4E>(v, v));  // 256-bit halves
+  m = xsimd::min(m, pick_chunks<0xB1>(m, m));           // 128-bit chunks
   if constexpr (std::is_same_v<T, double>) {
-    __m512d m = _mm512_min_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));  // 256-bit halves
-    m = _mm512_min_pd(m, _mm512_shuffle_f64x2(m, m, 0xB1));          // 128-bit chunks
-    return _mm512_min_pd(m, _mm512_permute_pd(m, 0x55));             // neighbours
+    return xsimd::min(m, batch<T>(_mm512_permute_pd(m, 0x55)));  // neighbours
   } else {
-    __m512 m = _mm512_min_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
-    m = _mm512_min_ps(m, _mm512_shuffle_f32x4(m, m, 0xB1));
-    m = _mm512_min_ps(m, _mm512_permute_ps(m, 0x4E));  // pairs within a chunk
-    return _mm512_min_ps(m, _mm512_permute_ps(m, 0xB1));
+    m = xsimd::min(m, batch<T>(_mm512_permute_ps(m, 0x4E)));  // pairs within a chunk
+    return xsimd::min(m, batch<T>(_mm512_permute_ps(m, 0xB1)));
   }
 #else
   if constexpr (H == 0) {

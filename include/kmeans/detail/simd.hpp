@@ -78,6 +78,17 @@ inline batch<double> load_as_double(const T* p) noexcept {
   }
 }
 
+#if XSIMD_WITH_AVX512F
+/// Four 128-bit chunks of a and b, picked by Imm (2 bits each: two of a's, then two of b's).
+template <int Imm, class T>
+inline batch<T> pick_chunks(const batch<T>& a, const batch<T>& b) noexcept {
+  if constexpr (std::is_same_v<T, double>)
+    return _mm512_shuffle_f64x2(a, b, Imm);
+  else
+    return _mm512_shuffle_f32x4(a, b, Imm);
+}
+#endif
+
 /// Lane q of the result is the sum of the lanes of v[q], for q < N (N <= 8 and N <= the
 /// width); lanes N and up are zero. With AVX-512, one transposed tree of shuffles and adds
 /// (about 20 instructions for up to 8 vectors), where N horizontal sums took ~7 each and
@@ -92,31 +103,21 @@ inline batch<T> lane_sums(const batch<T>* v) noexcept {
   // N are zero and pairs of them are skipped (N is a constant).
   const B zero(T(0));
   const auto at = [&](std::size_t q) { return q < N ? v[q] : zero; };
+  const auto halves = [](const B& a, const B& b) { return pick_chunks<0x44>(a, b) + pick_chunks<0xEE>(a, b); };
+  const auto chunks = [](const B& a, const B& b) { return pick_chunks<0x88>(a, b) + pick_chunks<0xDD>(a, b); };
   if constexpr (std::is_same_v<T, double>) {
-    const auto halves = [](__m512d a, __m512d b) {
-      return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xEE));
-    };
-    const auto chunks = [](__m512d a, __m512d b) {
-      return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x88), _mm512_shuffle_f64x2(a, b, 0xDD));
-    };
     // Inputs in the order v0 v2 v4 v6 | v1 v3 v5 v7: the last level's unpack puts the first
     // four in the even lanes and the others in the odd ones, so lane q ends up with v[q].
-    const __m512d u0 = halves(at(0), at(2)), u1 = N > 4 ? halves(at(4), at(6)) : __m512d(zero);
-    const __m512d u2 = N > 1 ? halves(at(1), at(3)) : __m512d(zero), u3 = N > 5 ? halves(at(5), at(7)) : __m512d(zero);
-    const __m512d w0 = chunks(u0, u1), w1 = N > 1 ? chunks(u2, u3) : __m512d(zero);
+    const B u0 = halves(at(0), at(2)), u1 = N > 4 ? halves(at(4), at(6)) : zero;
+    const B u2 = N > 1 ? halves(at(1), at(3)) : zero, u3 = N > 5 ? halves(at(5), at(7)) : zero;
+    const B w0 = chunks(u0, u1), w1 = N > 1 ? chunks(u2, u3) : zero;
     return _mm512_add_pd(_mm512_unpacklo_pd(w0, w1), _mm512_unpackhi_pd(w0, w1));
   } else {
-    const auto halves = [](__m512 a, __m512 b) {
-      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
-    };
-    const auto chunks = [](__m512 a, __m512 b) {
-      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD));
-    };
     // w0's chunk c holds v[c]'s 4 partials, w1's v[4 + c]'s; then pairs within each chunk
     // (x: v[c]'s two, v[4 + c]'s two), then neighbours: lane 4c has v[c], lane 4c + 2 v[4 + c].
-    const __m512 u0 = halves(at(0), at(1)), u1 = N > 2 ? halves(at(2), at(3)) : __m512(zero);
-    const __m512 u2 = N > 4 ? halves(at(4), at(5)) : __m512(zero), u3 = N > 6 ? halves(at(6), at(7)) : __m512(zero);
-    const __m512 w0 = chunks(u0, u1), w1 = N > 4 ? chunks(u2, u3) : __m512(zero);
+    const B u0 = halves(at(0), at(1)), u1 = N > 2 ? halves(at(2), at(3)) : zero;
+    const B u2 = N > 4 ? halves(at(4), at(5)) : zero, u3 = N > 6 ? halves(at(6), at(7)) : zero;
+    const B w0 = chunks(u0, u1), w1 = N > 4 ? chunks(u2, u3) : zero;
     const __m512 x = _mm512_add_ps(_mm512_shuffle_ps(w0, w1, 0x44), _mm512_shuffle_ps(w0, w1, 0xEE));
     const __m512 y = _mm512_add_ps(x, _mm512_permute_ps(x, 0xB1));
     const __m512i from = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
