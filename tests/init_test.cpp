@@ -214,6 +214,71 @@ TEMPLATE_TEST_CASE("k-means++ trial distances have squared_distance's bits", "[i
   }
 }
 
+TEMPLATE_TEST_CASE("k-means++ picks the same centres with and without pruning", "[init]", float, double) {
+  using T = TestType;
+  // Real-valued blobs (not integers: the roundings matter), some far from the origin, some
+  // with duplicate rows; with and without weights (zeros too), trials kept or computed again.
+  struct Case {
+    std::size_t n, d, k;
+    double offset;
+    bool weighted, duplicates;
+  };
+  for (const Case t : {Case{900, 32, 5, 0.0, false, false}, Case{700, 100, 9, 0.0, true, false},
+                       Case{600, 33, 40, 1e4, false, true}, Case{500, 130, 25, 0.0, true, true},
+                       Case{400, 64, 60, 1e6, false, false}}) {
+    CAPTURE(t.n, t.d, t.k, t.offset, t.weighted, t.duplicates);
+    auto X = blobs<T>(t.n, t.d, 7, 1.5, t.n + t.d * 13);
+    for (auto& v : X.buffer) v = static_cast<T>(static_cast<double>(v) + t.offset);
+    if (t.duplicates)
+      for (std::size_t i = 1; i < t.n; i += 5) std::copy_n(X.view().row(i - 1), t.d, X.buffer.data() + i * X.stride);
+    std::vector<double> w(t.n);
+    for (std::size_t i = 0; i < t.n; ++i) w[i] = static_cast<double>((i * 7) % 5) * 0.3;
+    const double* weight = t.weighted ? w.data() : nullptr;
+    for (const std::size_t threads : {1, 3}) {
+      for (const std::size_t keep : {kmeans::detail::kmeans_pp_keep_bytes, std::size_t{0}}) {
+        CAPTURE(threads, keep);
+        kmeans::detail::ThreadPool pool(threads);
+        kmeans::detail::Rng plain_rng(5), pruned_rng(5);
+        const auto plain = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, plain_rng, weight, nullptr, keep, false);
+        const auto pruned = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, pruned_rng, weight, nullptr, keep, true);
+        CHECK(pruned == plain);
+      }
+    }
+  }
+}
+
+TEST_CASE("k-means++ leaves out a trial only where it is no nearer than the row's centre", "[init][distance]") {
+  // The hardest case for the triangle inequality: t beyond c on the line from x through c
+  // turned back, t = c + f (x - c) with f just above 2, so |x - t| is barely |x - c|; at every
+  // scale from tiny (subnormal squares) to large, in d = 1 .. 300.
+  kmeans::detail::Rng rng(11);
+  std::size_t left_out = 0, cases = 0;
+  for (const double scale : {1e-160, 1e-140, 1e-3, 1.0, 1e5, 1e140}) {
+    for (const std::size_t d : {1, 7, 32, 100, 300}) {
+      for (int rep = 0; rep < 200; ++rep) {
+        std::vector<double> x(d), c(d), t(d);
+        const double f = 2.0 + (rng.uniform() - 0.5) * 4e-6;
+        for (std::size_t j = 0; j < d; ++j) {
+          c[j] = (rng.uniform() - 0.5) * scale;
+          x[j] = c[j] + (rng.uniform() - 0.5) * scale * 1e-3;
+          t[j] = c[j] + f * (x[j] - c[j]);
+        }
+        const std::int32_t nearest = 0;
+        const double u = kmeans::detail::squared_distance(x.data(), c.data(), d);
+        const double b = kmeans::detail::squared_distance(t.data(), c.data(), d);
+        const kmeans::detail::TrialPruning prune{&nearest, &u, &b, 1};
+        ++cases;
+        if (!prune.skips(0, 0)) continue;
+        ++left_out;
+        CAPTURE(scale, d, f, u, b);
+        REQUIRE(kmeans::detail::squared_distance(x.data(), t.data(), d) >= u);
+      }
+    }
+  }
+  CHECK(left_out > cases / 4);  // the test reaches the pruned side often
+  CHECK(left_out < cases);      // and not all of it
+}
+
 TEST_CASE("k-means|| never picks a row of weight zero", "[init]") {
   const auto X = integer_blobs<double>(2000, 4, 10, 8);
   std::vector<double> w(2000, 0.0);

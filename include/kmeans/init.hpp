@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -150,17 +151,65 @@ std::vector<T> draw_first_row(Matrix<const T> X, const double* weight, Rng& rng,
 /// trials doubles), so that the one chosen needs no second pass over X; beyond it, that pass.
 inline constexpr std::size_t kmeans_pp_keep_bytes = std::size_t{64} << 20;
 
+/// Candidates greedy k-means++ scores per centre: 2 + floor(ln k), as scikit-learn.
+inline std::size_t trial_count(std::size_t k) noexcept {
+  return 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+}
+inline constexpr std::size_t max_trials = 2 + 45;  // for any k: ln 2^64 < 45
+
+/// Which rows k-means++ need not score against a trial row t, because t cannot come nearer to
+/// them than their nearest centre c. With u = |x - c|^2 and b = |t - c|^2 (both as
+/// squared_distance computes them): |t - c| >= 2 |x - c| gives |x - t| >= |t - c| - |x - c| >=
+/// |x - c|, so min(closest, w |x - t|^2) is closest, the very bits scoring would give. The test
+/// asks b >= prune_ratio u, 4 (1 + 2^-20): the slack covers the roundings of the computed
+/// distances (each within a relative (d + 2) 2^-53 of the exact one) for d up to ~10^9, where u
+/// is at least min_prunable (below it, subnormal roundings are not relative); u = 0 needs none.
+struct TrialPruning {
+  static constexpr double prune_ratio = 4.0 + 0x1p-18;
+  static constexpr double min_prunable = 0x1p-900;
+  const std::int32_t* nearest;  // row i's nearest centre so far
+  const double* distance;       // |x_i - nearest centre|^2, without weight
+  const double* centre_trial;   // |centre j - trial t|^2 at j * trials + t
+  std::size_t trials;
+
+  bool skips(std::size_t i, std::size_t t) const noexcept {
+    const double u = distance[i];
+    return u == 0.0 ||
+           (u >= min_prunable && u * prune_ratio <= centre_trial[static_cast<std::size_t>(nearest[i]) * trials + t]);
+  }
+};
+
+/// out[j * trials + t] = squared_distance(centre j, trial t) for the first `centres` of `centers`.
+template <class T>
+void centre_trial_distances(ThreadPool& pool, const T* centers, std::size_t centres, const T* candidates,
+                            std::size_t trials, std::size_t d, double* out) {
+  for_blocks(pool, centres, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t j = begin; j < end; ++j) {
+      for (std::size_t t = 0; t < trials; t += 2) {
+        const T* pair[2] = {candidates + t * d, candidates + (t + 1) * d};
+        if (t + 1 < trials)
+          squared_distances<2>(centers + j * d, pair, d, out + j * trials + t);
+        else
+          squared_distances<1>(centers + j * d, pair, d, out + j * trials + t);
+      }
+    }
+  });
+}
+
 /// For each block b of X's rows and each of the `trials` candidate rows t: the block's
 /// potential if t were added, sum over its rows of min(closest, w |x - t|^2), into
 /// pot[b * trials + t], the block's rows in row order: the same bits on any thread count.
 /// Each |x - t|^2 has the bits squared_distance gives. Rows of 32 or more: one pass over a row
-/// scores it against up to four candidates (squared_distances). Shorter rows (one chain of
-/// fused squares in squared_distance): the candidates packed transposed, one SIMD lane each,
-/// so one pass over a row gives all its distances, four rows at a time for independent FMA
-/// chains. With `distances` (n x trials), also keeps every row's distances.
+/// scores it against up to four candidates (squared_distances), leaving out those `prune`
+/// (if given) shows cannot be nearer than its centre: their term is closest, as scoring would
+/// give. Shorter rows (one chain of fused squares in squared_distance): the candidates packed
+/// transposed, one SIMD lane each, so one pass over a row gives all its distances, four rows
+/// at a time for independent FMA chains. With `distances` (n x trials), also keeps every
+/// row's distances: infinity where left out.
 template <class T>
 void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, std::size_t trials,
-                      const double* closest, const double* weight, double* pot, double* distances) {
+                      const double* closest, const double* weight, double* pot, double* distances,
+                      const TrialPruning* prune = nullptr) {
   const std::size_t n = X.rows(), d = X.cols();
   const auto add = [&](double* block_pot, std::size_t i, std::size_t t, double distance) {
     const double wd = (weight ? weight[i] : 1.0) * distance;
@@ -172,23 +221,33 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double* block_pot = pot + b * trials;
       std::fill(block_pot, block_pot + trials, 0.0);
+      const T* scored[max_trials];  // the trials row i is scored against, and their numbers
+      std::size_t which[max_trials];
       for (std::size_t i = begin; i < end; ++i) {
-        for (std::size_t t = 0; t < trials; t += N) {
-          const std::size_t m = std::min(N, trials - t);
-          const T* c[N];  // squared_distances<m> reads the first m
-          for (std::size_t q = 0; q < m; ++q) c[q] = candidates + (t + q) * d;
+        std::size_t m_all = 0;
+        for (std::size_t t = 0; t < trials; ++t) {
+          if (prune && prune->skips(i, t)) {
+            block_pot[t] += closest[i];
+            if (distances) distances[i * trials + t] = std::numeric_limits<double>::infinity();
+          } else {
+            scored[m_all] = candidates + t * d;
+            which[m_all++] = t;
+          }
+        }
+        for (std::size_t s = 0; s < m_all; s += N) {
+          const std::size_t m = std::min(N, m_all - s);
           double dist[N];
           switch (m) {
-            case 1: squared_distances<1>(X.row(i), c, d, dist); break;
-            case 2: squared_distances<2>(X.row(i), c, d, dist); break;
+            case 1: squared_distances<1>(X.row(i), scored + s, d, dist); break;
+            case 2: squared_distances<2>(X.row(i), scored + s, d, dist); break;
             case 3:
-              if constexpr (N >= 3) squared_distances<3>(X.row(i), c, d, dist);
+              if constexpr (N >= 3) squared_distances<3>(X.row(i), scored + s, d, dist);
               break;
             default:
-              if constexpr (N >= 4) squared_distances<4>(X.row(i), c, d, dist);
+              if constexpr (N >= 4) squared_distances<4>(X.row(i), scored + s, d, dist);
               break;
           }
-          for (std::size_t q = 0; q < m; ++q) add(block_pot, i, t + q, dist[q]);
+          for (std::size_t q = 0; q < m; ++q) add(block_pot, i, which[s + q], dist[q]);
         }
       }
     });
@@ -237,33 +296,52 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
 /// every process calls this with its own rows and the same rng state; the draws are over all
 /// the rows, and all get the same centroids (four collectives per centroid). Every distance
 /// is squared_distance's, whether kept from the trials (up to `keep_bytes`) or computed again.
+/// With `prune` (rows of 32 or more, and the trials' distances to the centres within
+/// kmeans_pp_keep_bytes), a row is not scored against a trial that TrialPruning shows is no
+/// nearer than its centre: the same centres, fewer distances.
 template <class T>
 std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng,
                                 const double* weight = nullptr, Collective* peers = nullptr,
-                                std::size_t keep_bytes = kmeans_pp_keep_bytes) {
+                                std::size_t keep_bytes = kmeans_pp_keep_bytes, bool prune = true) {
   const std::size_t n = X.rows(), d = X.cols();
   const std::size_t n_blocks = block_count(n);
-  const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+  const std::size_t trials = trial_count(k);
   const std::size_t me = peers ? peers->rank() : 0;
   std::vector<T> centers(k * d);
   std::vector<double> closest(n), block_pot(n_blocks), trial_pot(n_blocks * trials), pots(trials);
   const bool keep = k > 1 && n * trials <= keep_bytes / sizeof(double);
   std::vector<double> distances(keep ? n * trials : 0);  // row i's to trial t at i * trials + t
+  // Pruning: each row's nearest centre and (with weights) its distance to it without the weight.
+  prune = prune && k > 1 && d >= sum_lanes && k * trials <= kmeans_pp_keep_bytes / sizeof(double);
+  std::vector<std::int32_t> nearest(prune ? n : 0);
+  std::vector<double> plain(prune && weight ? n : 0), centre_trial(prune ? k * trials : 0);
+  const TrialPruning pruning{nearest.data(), weight ? plain.data() : closest.data(), centre_trial.data(), trials};
   DrawnRows<T> drawn(d);
 
   const auto w = [weight](std::size_t i) { return weight ? weight[i] : 1.0; };
   const auto take = [&](std::size_t c, const T* row) {
     std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
   };
-  // closest = min(closest, w |x - row|^2) (or just that on the first centre), |x - row|^2
-  // kept from trial `kept` if there is one. Without weights w = 1 and w d is d exactly.
-  // Returns this process's potential.
-  const auto absorb = [&](const T* row, bool first, const double* kept) {
+  // Centre c at `row`: closest = min(closest, w |x - row|^2) (or just that for c = 0), with
+  // |x - row|^2 kept from trial `best` if kept (infinity: left out, no nearer), else computed
+  // unless left out. Without weights w = 1 and w d is d exactly. Returns this process's potential.
+  const auto absorb = [&](std::size_t c, const T* row, std::size_t best) {
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
-        const double dist = w(i) * (kept ? kept[i * trials] : squared_distance(X.row(i), row, d));
-        closest[i] = first ? dist : std::min(closest[i], dist);
+        if (c == 0) {
+          const double dist = squared_distance(X.row(i), row, d);
+          closest[i] = w(i) * dist;
+          if (!nearest.empty()) nearest[i] = 0;
+          if (!plain.empty()) plain[i] = dist;
+        } else if (keep || !prune || !pruning.skips(i, best)) {
+          const double dist = keep ? distances[i * trials + best] : squared_distance(X.row(i), row, d);
+          if (w(i) * dist < closest[i]) {  // min(closest, w dist), and where it came from
+            closest[i] = w(i) * dist;
+            if (!nearest.empty()) nearest[i] = static_cast<std::int32_t>(c);
+            if (!plain.empty()) plain[i] = dist;
+          }
+        }
         pot += closest[i];
       }
       block_pot[b] = pot;
@@ -274,7 +352,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
 
   std::vector<T> rows = draw_first_row(X, weight, rng, peers);
   take(0, rows.data());
-  double mine = absorb(rows.data(), true, nullptr);
+  double mine = absorb(0, rows.data(), 0);
   for (std::size_t c = 1; c < k; ++c) {
     const std::vector<double> totals = totals_of(peers, mine);
     const double pot = sum_of(totals);
@@ -287,8 +365,9 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       if (at.owner == me) drawn.add(t, X.row(sample_row(closest.data(), n, block_pot, at.within)));
     }
     rows = drawn.collect(peers, trials);
+    if (prune) centre_trial_distances(pool, centers.data(), c, rows.data(), trials, d, centre_trial.data());
     trial_potentials(pool, X, rows.data(), trials, closest.data(), weight, trial_pot.data(),
-                     keep ? distances.data() : nullptr);
+                     keep ? distances.data() : nullptr, prune ? &pruning : nullptr);
     for (std::size_t t = 0; t < trials; ++t) {
       pots[t] = 0.0;
       for (std::size_t b = 0; b < n_blocks; ++b) pots[t] += trial_pot[b * trials + t];
@@ -298,7 +377,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
     for (std::size_t t = 1; t < trials; ++t)
       if (pots[t] < pots[best]) best = t;
     take(c, rows.data() + best * d);
-    mine = absorb(rows.data() + best * d, false, keep ? distances.data() + best : nullptr);
+    mine = absorb(c, rows.data() + best * d, best);
   }
   return centers;
 }
