@@ -223,9 +223,9 @@ TEMPLATE_TEST_CASE("k-means++ picks the same centres with and without pruning", 
     double offset;
     bool weighted, duplicates;
   };
-  for (const Case t : {Case{900, 32, 5, 0.0, false, false}, Case{700, 100, 9, 0.0, true, false},
-                       Case{600, 33, 40, 1e4, false, true}, Case{500, 130, 25, 0.0, true, true},
-                       Case{400, 64, 60, 1e6, false, false}}) {
+  for (const Case t :
+       {Case{900, 32, 5, 0.0, false, false}, Case{700, 100, 9, 0.0, true, false}, Case{600, 33, 40, 1e4, false, true},
+        Case{500, 130, 25, 0.0, true, true}, Case{400, 64, 60, 1e6, false, false}}) {
     CAPTURE(t.n, t.d, t.k, t.offset, t.weighted, t.duplicates);
     auto X = blobs<T>(t.n, t.d, 7, 1.5, t.n + t.d * 13);
     for (auto& v : X.buffer) v = static_cast<T>(static_cast<double>(v) + t.offset);
@@ -239,8 +239,10 @@ TEMPLATE_TEST_CASE("k-means++ picks the same centres with and without pruning", 
         CAPTURE(threads, keep);
         kmeans::detail::ThreadPool pool(threads);
         kmeans::detail::Rng plain_rng(5), pruned_rng(5);
-        const auto plain = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, plain_rng, weight, nullptr, keep, false);
-        const auto pruned = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, pruned_rng, weight, nullptr, keep, true);
+        const auto plain =
+            kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, plain_rng, weight, nullptr, keep, false);
+        const auto pruned =
+            kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, pruned_rng, weight, nullptr, keep, true);
         CHECK(pruned == plain);
       }
     }
