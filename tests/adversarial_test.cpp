@@ -122,6 +122,53 @@ TEST_CASE("double data whose squared distances would overflow is a clear error",
   fit_watched<double>(options(2), big.view());
 }
 
+TEST_CASE("the data check finds the first bad row however close the values are to its bounds",
+          "[adversarial][range][errors]") {
+  // first_unusable_row settles blocks whose values are all within sqrt(limit / (d (1 + 2^-16)))
+  // by comparison alone; rows at and just past that bound, rows whose squared norm is just
+  // past the limit, and non-finite values must still be found, in the first bad row, against
+  // a plain reference (non-finite, or a long double sum of squares past the limit).
+  kmeans::detail::Rng rng(3);
+  for (const std::size_t d : {1, 3, 8, 33, 100}) {
+    const std::size_t n = 300;
+    const double limit = kmeans::detail::squared_norm_limit(n);
+    const double bound = std::sqrt(limit / static_cast<double>(d));
+    for (int rep = 0; rep < 40; ++rep) {
+      std::vector<double> x(n * d);
+      for (auto& v : x) v = (rng.uniform() - 0.5) * 1e3;
+      const int kind = rep % 5;
+      const std::size_t bad = static_cast<std::size_t>(rng.below(n));
+      if (kind == 0) {  // every value of a row at the bound, times a factor around 1
+        const double f = 1.0 + (rng.uniform() - 0.5) * 1e-4;
+        for (std::size_t j = 0; j < d; ++j) x[bad * d + j] = (j % 2 ? -bound : bound) * f;
+      } else if (kind == 1) {  // one value just past the prefilter's bound, the row fine
+        x[bad * d + d / 2] = bound * (1.0 + 0x1p-20);
+        for (std::size_t j = 0; j < d; ++j)
+          if (j != d / 2) x[bad * d + j] = 0.0;
+      } else if (kind == 2) {
+        x[bad * d + rng.below(d)] = std::numeric_limits<double>::quiet_NaN();
+      } else if (kind == 3) {
+        x[bad * d + rng.below(d)] = -std::numeric_limits<double>::infinity();
+      }  // kind 4: all fine
+      // Only row `bad` can be bad (the others' values are below 500).
+      long double norm = 0;
+      bool finite = true;
+      for (std::size_t j = 0; j < d; ++j) {
+        finite = finite && std::isfinite(x[bad * d + j]);
+        norm += static_cast<long double>(x[bad * d + j]) * x[bad * d + j];
+      }
+      const auto lim = static_cast<long double>(limit);
+      if (finite && norm > lim * (1 - 1e-9L) && norm < lim * (1 + 1e-9L)) continue;  // either answer is right
+      const std::size_t expected = !finite || norm > lim ? bad : n;
+      CAPTURE(d, kind, bad, expected);
+      const kmeans::Matrix<const double> X(x.data(), n, d);
+      CHECK(kmeans::detail::first_unusable_row(X, 0, n, limit) == expected);
+      CHECK(kmeans::detail::first_unusable_row(X, bad, n, limit) == expected);
+      if (bad + 1 < n) CHECK(kmeans::detail::first_unusable_row(X, bad + 1, n, limit) == n);
+    }
+  }
+}
+
 TEST_CASE("denormal float data gets the reference labels", "[adversarial][range]") {
   // Values of order 1e-41: subnormal floats whose squares underflow float, not double.
   const auto data = scaled_blobs<float>(1500, 6, 5, 1e-42, 8);

@@ -114,25 +114,30 @@ TEST_CASE("few centroids are scored along d, more in panels", "[kernel]") {
   CHECK_FALSE(pc.along_d());
 }
 
-TEMPLATE_TEST_CASE("squared_distances gives squared_distance's bits for each candidate", "[kernel][distance]", float,
-                   double) {
+TEMPLATE_TEST_CASE("rows_to_centre gives squared_distance's bits for each row", "[kernel][distance]", float, double) {
   using T = TestType;
+  // Several rows against one centre at once (k-means++'s trials and first centre): each
+  // distance must be the one squared_distance gives, whatever group of rows it was summed in.
   for (const std::size_t d : {1, 5, 31, 32, 33, 64, 100, 257}) {
-    CAPTURE(d);
-    const auto X = blobs<T>(9, d, 3, 50.0, d + 1, 0);
-    const T* x = X.view().row(0);
-    const T* c[4] = {X.view().row(1), X.view().row(2), X.view().row(3), X.view().row(4)};
-    double one[1], two[2], three[3], four[4];
-    kmeans::detail::squared_distances<1>(x, c, d, one);
-    kmeans::detail::squared_distances<2>(x, c, d, two);
-    kmeans::detail::squared_distances<3>(x, c, d, three);
-    kmeans::detail::squared_distances<4>(x, c, d, four);
-    for (std::size_t q = 0; q < 4; ++q) {
-      const double expected = kmeans::detail::squared_distance(x, c[q], d);
-      CHECK(four[q] == expected);
-      if (q < 3) CHECK(three[q] == expected);
-      if (q < 2) CHECK(two[q] == expected);
-      if (q < 1) CHECK(one[q] == expected);
+    const auto X = blobs<T>(23, d, 3, 50.0, d + 7, 0);
+    const T* c = X.view().row(22);
+    for (std::size_t m = 1; m <= 21; m += 2) {
+      CAPTURE(d, m);
+      std::vector<std::size_t> rows;  // not in order, with a repeat
+      for (std::size_t q = 0; q < m; ++q) rows.push_back((q * 7 + 3) % 21);
+      std::vector<double> got(m, -1.0);
+      std::vector<std::size_t> order;
+      kmeans::detail::rows_to_centre(
+          m, d, [&](std::size_t q) { return X.view().row(rows[q]); }, c,
+          [&](std::size_t q, double value) {
+            order.push_back(q);
+            got[q] = value;
+          });
+      REQUIRE(order.size() == m);
+      for (std::size_t q = 0; q < m; ++q) {
+        CHECK(order[q] == q);
+        CHECK(got[q] == kmeans::detail::squared_distance(X.view().row(rows[q]), c, d));
+      }
     }
   }
 }

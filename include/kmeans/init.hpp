@@ -155,7 +155,6 @@ inline constexpr std::size_t kmeans_pp_keep_bytes = std::size_t{64} << 20;
 inline std::size_t trial_count(std::size_t k) noexcept {
   return 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
 }
-inline constexpr std::size_t max_trials = 2 + 45;  // for any k: ln 2^64 < 45
 
 /// Which rows k-means++ need not score against a trial row t, because t cannot come nearer to
 /// them than their nearest centre c. With u = |x - c|^2 and b = |t - c|^2 (both as
@@ -172,10 +171,10 @@ struct TrialPruning {
   const double* centre_trial;   // |centre j - trial t|^2 at j * trials + t
   std::size_t trials;
 
-  bool skips(std::size_t i, std::size_t t) const noexcept {
-    const double u = distance[i];
-    return u == 0.0 ||
-           (u >= min_prunable && u * prune_ratio <= centre_trial[static_cast<std::size_t>(nearest[i]) * trials + t]);
+  bool skips(std::size_t i, std::size_t t) const noexcept {  // without branches: the outcome is data
+    const double u = distance[i], b = centre_trial[static_cast<std::size_t>(nearest[i]) * trials + t];
+    const unsigned zero = u == 0.0, settled = (u >= min_prunable) && (u * prune_ratio <= b);
+    return (zero | settled) != 0;
   }
 };
 
@@ -184,28 +183,23 @@ template <class T>
 void centre_trial_distances(ThreadPool& pool, const T* centers, std::size_t centres, const T* candidates,
                             std::size_t trials, std::size_t d, double* out) {
   for_blocks(pool, centres, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t j = begin; j < end; ++j) {
-      for (std::size_t t = 0; t < trials; t += 2) {
-        const T* pair[2] = {candidates + t * d, candidates + (t + 1) * d};
-        if (t + 1 < trials)
-          squared_distances<2>(centers + j * d, pair, d, out + j * trials + t);
-        else
-          squared_distances<1>(centers + j * d, pair, d, out + j * trials + t);
-      }
-    }
+    for (std::size_t t = 0; t < trials; ++t)
+      rows_to_centre(
+          end - begin, d, [&](std::size_t q) { return centers + (begin + q) * d; }, candidates + t * d,
+          [&](std::size_t q, double value) { out[(begin + q) * trials + t] = value; });
   });
 }
 
 /// For each block b of X's rows and each of the `trials` candidate rows t: the block's
 /// potential if t were added, sum over its rows of min(closest, w |x - t|^2), into
 /// pot[b * trials + t], the block's rows in row order: the same bits on any thread count.
-/// Each |x - t|^2 has the bits squared_distance gives. Rows of 32 or more: one pass over a row
-/// scores it against up to four candidates (squared_distances), leaving out those `prune`
-/// (if given) shows cannot be nearer than its centre: their term is closest, as scoring would
-/// give. Shorter rows (one chain of fused squares in squared_distance): the candidates packed
-/// transposed, one SIMD lane each, so one pass over a row gives all its distances, four rows
-/// at a time for independent FMA chains. With `distances` (n x trials), also keeps every
-/// row's distances: infinity where left out.
+/// Each |x - t|^2 has the bits squared_distance gives. Rows of 32 or more: trial by trial, the
+/// block's rows are scored four at a time (rows_to_centre: independent sums, shared loads of
+/// the trial row), leaving out those `prune` (if given) shows cannot be nearer than their
+/// centre: their distance is infinity, and their term closest, as scoring would give. Shorter
+/// rows (one chain of fused squares in squared_distance): the candidates packed transposed,
+/// one SIMD lane each, so one pass over a row gives all its distances, four rows at a time for
+/// independent FMA chains. With `distances` (n x trials), also keeps every row's distances.
 template <class T>
 void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, std::size_t trials,
                       const double* closest, const double* weight, double* pot, double* distances,
@@ -217,39 +211,29 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
     if (distances) distances[i * trials + t] = distance;
   };
   if (d >= sum_lanes) {
-    constexpr std::size_t N = simd_register_count >= 32 ? 4 : 2;
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double* block_pot = pot + b * trials;
-      std::fill(block_pot, block_pot + trials, 0.0);
-      const T* scored[max_trials];  // the trials row i is scored against, and their numbers
-      std::size_t which[max_trials];
-      for (std::size_t i = begin; i < end; ++i) {
-        std::size_t m_all = 0;
-        for (std::size_t t = 0; t < trials; ++t) {
-          if (prune && prune->skips(i, t)) {
-            block_pot[t] += closest[i];
-            if (distances) distances[i * trials + t] = std::numeric_limits<double>::infinity();
-          } else {
-            scored[m_all] = candidates + t * d;
-            which[m_all++] = t;
-          }
+      std::vector<double> own(distances ? 0 : (end - begin) * trials);
+      // Row begin + r's distance to trial t at r * trials + t; the rows scored against t.
+      double* dist = distances ? distances + begin * trials : own.data();
+      std::uint32_t scored[block_rows];
+      for (std::size_t t = 0; t < trials; ++t) {
+        std::size_t m = 0;
+        for (std::size_t r = 0; r < end - begin; ++r) {
+          dist[r * trials + t] = std::numeric_limits<double>::infinity();
+          scored[m] = static_cast<std::uint32_t>(r);
+          m += prune && prune->skips(begin + r, t) ? 0 : 1;
         }
-        for (std::size_t s = 0; s < m_all; s += N) {
-          const std::size_t m = std::min(N, m_all - s);
-          double dist[N];
-          switch (m) {
-            case 1: squared_distances<1>(X.row(i), scored + s, d, dist); break;
-            case 2: squared_distances<2>(X.row(i), scored + s, d, dist); break;
-            case 3:
-              if constexpr (N >= 3) squared_distances<3>(X.row(i), scored + s, d, dist);
-              break;
-            default:
-              if constexpr (N >= 4) squared_distances<4>(X.row(i), scored + s, d, dist);
-              break;
-          }
-          for (std::size_t q = 0; q < m; ++q) add(block_pot, i, which[s + q], dist[q]);
-        }
+        rows_to_centre(
+            m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, candidates + t * d,
+            [&](std::size_t q, double value) { dist[scored[q] * trials + t] = value; });
       }
+      // A row left out has distance infinity: its term is closest (0 x infinity is NaN, and
+      // std::min(closest, NaN) is closest too).
+      std::fill(block_pot, block_pot + trials, 0.0);
+      for (std::size_t i = begin; i < end; ++i)
+        for (std::size_t t = 0; t < trials; ++t)
+          block_pot[t] += std::min(closest[i], (weight ? weight[i] : 1.0) * dist[(i - begin) * trials + t]);
     });
     return;
   }
@@ -323,24 +307,33 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
     std::copy(row, row + d, centers.begin() + static_cast<std::ptrdiff_t>(c * d));
   };
   // Centre c at `row`: closest = min(closest, w |x - row|^2) (or just that for c = 0), with
-  // |x - row|^2 kept from trial `best` if kept (infinity: left out, no nearer), else computed
-  // unless left out. Without weights w = 1 and w d is d exactly. Returns this process's potential.
+  // |x - row|^2 kept from trial `best` if kept, else computed, four rows at a time (infinity:
+  // left out, no nearer). Without weights w = 1 and w d is d exactly. Returns this process's
+  // potential.
   const auto absorb = [&](std::size_t c, const T* row, std::size_t best) {
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      double dist[block_rows];
+      if (c > 0 && keep) {
+        for (std::size_t i = begin; i < end; ++i) dist[i - begin] = distances[i * trials + best];
+      } else {
+        std::uint32_t scored[block_rows];
+        std::size_t m = 0;
+        for (std::size_t r = 0; r < end - begin; ++r) {
+          dist[r] = std::numeric_limits<double>::infinity();
+          scored[m] = static_cast<std::uint32_t>(r);
+          m += c > 0 && prune && pruning.skips(begin + r, best) ? 0 : 1;
+        }
+        rows_to_centre(
+            m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, row,
+            [&](std::size_t q, double value) { dist[scored[q]] = value; });
+      }
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
-        if (c == 0) {
-          const double dist = squared_distance(X.row(i), row, d);
-          closest[i] = w(i) * dist;
-          if (!nearest.empty()) nearest[i] = 0;
-          if (!plain.empty()) plain[i] = dist;
-        } else if (keep || !prune || !pruning.skips(i, best)) {
-          const double dist = keep ? distances[i * trials + best] : squared_distance(X.row(i), row, d);
-          if (w(i) * dist < closest[i]) {  // min(closest, w dist), and where it came from
-            closest[i] = w(i) * dist;
-            if (!nearest.empty()) nearest[i] = static_cast<std::int32_t>(c);
-            if (!plain.empty()) plain[i] = dist;
-          }
+        const double di = dist[i - begin];
+        if (c == 0 || w(i) * di < closest[i]) {  // min(closest, w d), and where it came from
+          closest[i] = w(i) * di;
+          if (!nearest.empty()) nearest[i] = static_cast<std::int32_t>(c);
+          if (!plain.empty()) plain[i] = di;
         }
         pot += closest[i];
       }

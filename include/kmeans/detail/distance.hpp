@@ -5,6 +5,7 @@
 // instruction set; the lanes are explicit vectors (left to the compiler, Clang used two-lane
 // vectors and GCC at -O2 none).
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -111,45 +112,90 @@ inline double squared_distance(const T* x, const T* c, std::size_t d) noexcept {
       [&](std::size_t j) { return static_cast<double>(x[j]) - static_cast<double>(c[j]); });
 }
 
-/// squared_distance(x, c[q], d) for q < N, in one pass over x: the same lanes, order and
-/// bits as N calls, with x loaded once for all N (k-means++ scores its trial rows this way).
-template <std::size_t N, class T>
-inline void squared_distances(const T* x, const T* const* c, std::size_t d, double* out) noexcept {
+/// Rows scored at once against one centre (rows_to_centre): their sum_lanes / W accumulators
+/// each, with room for the loads, in the vector registers (4 x 4 of 32 with AVX-512).
+inline constexpr std::size_t grid_rows = simd_register_count >= 32 ? 4 : 1;
+
+/// out[r * N + q] = squared_distance(x[r], c[q], d) for r < R, q < N, with those bits, in one
+/// pass: R + N loads feed R x N independent sums (one sum alone waits on FMA latency). With
+/// AVX-512 the R x N lane totals come out of one transposed tree (lane_sums, whose additions
+/// are lane_total's), not R x N trees.
+template <std::size_t R, std::size_t N, class T>
+KMEANS_ALWAYS_INLINE void squared_distance_grid(const T* const* x, const T* const* c, std::size_t d,
+                                                double* out) noexcept {
   using D = batch<double>;
-  constexpr std::size_t W = D::size, A = sum_lanes / W;
+  constexpr std::size_t W = D::size, A = sum_lanes / W, P = R * N;
+  static_assert(P >= 1 && P <= W && P <= 8, "squared_distance_grid: 1 to min(8, W) sums");
+  alignas(64) double total[W] = {};
   std::size_t j = 0;
   if (d >= sum_lanes) {
-    D acc[N][A];
+    D acc[P][A];
     KMEANS_UNROLL
-    for (std::size_t q = 0; q < N; ++q) {
+    for (std::size_t p = 0; p < P; ++p) {
       KMEANS_UNROLL
-      for (std::size_t a = 0; a < A; ++a) acc[q][a] = D(0.0);
+      for (std::size_t a = 0; a < A; ++a) acc[p][a] = D(0.0);
     }
     for (; j + sum_lanes <= d; j += sum_lanes) {
       KMEANS_UNROLL
       for (std::size_t a = 0; a < A; ++a) {
-        const D xv = load_as_double(x + j + a * W);
+        D xv[R];
+        KMEANS_UNROLL
+        for (std::size_t r = 0; r < R; ++r) xv[r] = load_as_double(x[r] + j + a * W);
         KMEANS_UNROLL
         for (std::size_t q = 0; q < N; ++q) {
-          const D v = xv - load_as_double(c[q] + j + a * W);
-          acc[q][a] = fma(v, v, acc[q][a]);
+          const D cv = load_as_double(c[q] + j + a * W);
+          KMEANS_UNROLL
+          for (std::size_t r = 0; r < R; ++r) {
+            const D v = xv[r] - cv;
+            acc[r * N + q][a] = fma(v, v, acc[r * N + q][a]);
+          }
         }
       }
     }
+#if XSIMD_WITH_AVX512F
+    D first[P];  // lane_total's whole-vector levels, then its in-vector ones for all P at once
     KMEANS_UNROLL
-    for (std::size_t q = 0; q < N; ++q) out[q] = lane_total(acc[q]);
+    for (std::size_t p = 0; p < P; ++p) {
+      KMEANS_UNROLL
+      for (std::size_t width = A / 2; width > 0; width /= 2) {
+        KMEANS_UNROLL
+        for (std::size_t a = 0; a < width; ++a) acc[p][a] += acc[p][a + width];
+      }
+      first[p] = acc[p][0];
+    }
+    lane_sums<P>(first).store_aligned(total);
+#else
+    KMEANS_UNROLL
+    for (std::size_t p = 0; p < P; ++p) total[p] = lane_total(acc[p]);
+#endif
   }
-  // chain_sum's tail (all of a short row), N chains side by side.
-  double tail[N] = {};
+  // chain_sum's tail (all of a short row), R x N chains side by side.
+  double tail[P] = {};
   for (std::size_t i = j; i < d; ++i) {
-    const double xi = static_cast<double>(x[i]);
     KMEANS_UNROLL
-    for (std::size_t q = 0; q < N; ++q) {
-      tail[q] = add_square(tail[q], xi - static_cast<double>(c[q][i]));
+    for (std::size_t r = 0; r < R; ++r) {
+      const double xi = static_cast<double>(x[r][i]);
+      KMEANS_UNROLL
+      for (std::size_t q = 0; q < N; ++q)
+        tail[r * N + q] = add_square(tail[r * N + q], xi - static_cast<double>(c[q][i]));
     }
   }
   KMEANS_UNROLL
-  for (std::size_t q = 0; q < N; ++q) out[q] = (d >= sum_lanes ? out[q] : 0.0) + tail[q];
+  for (std::size_t p = 0; p < P; ++p) out[p] = total[p] + tail[p];
+}
+
+/// emit(q, squared_distance(row(q), c, d)) for q = 0 .. m - 1 in order, grid_rows rows at a
+/// time (a short last group repeats its last row; the copies are not emitted).
+template <class T, class RowOf, class Emit>
+inline void rows_to_centre(std::size_t m, std::size_t d, RowOf&& row_of, const T* c, Emit&& emit) {
+  constexpr std::size_t R = grid_rows;
+  for (std::size_t s = 0; s < m; s += R) {
+    const T* xs[R];
+    for (std::size_t r = 0; r < R; ++r) xs[r] = row_of(std::min(s + r, m - 1));
+    double out[R];
+    squared_distance_grid<R, 1>(xs, &c, d, out);
+    for (std::size_t r = 0; r < R && s + r < m; ++r) emit(s + r, out[r]);
+  }
 }
 
 /// Squared norm, summed in double.

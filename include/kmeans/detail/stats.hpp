@@ -14,6 +14,8 @@
 #include "error.hpp"
 #include "simd.hpp"
 
+KMEANS_SIMD_BEGIN
+
 namespace kmeans::detail {
 
 /// The largest squared row norm a fit over n rows accepts: every squared distance between
@@ -23,10 +25,55 @@ inline double squared_norm_limit(std::size_t n) noexcept {
   return std::numeric_limits<double>::max() / (8.0 * static_cast<double>(std::max<std::size_t>(n, 1)));
 }
 
+/// Whether every value in rows [begin, end) of X is at most `bound` in magnitude (NaN is not).
+/// Four vectors of running maxima of |x| and of sums of x (NaN, which max may drop, stays in a
+/// sum), so that no step waits on the one before.
+template <class T>
+bool all_within(Matrix<const T> X, std::size_t begin, std::size_t end, double bound) noexcept {
+  using D = batch<double>;
+  constexpr std::size_t W = D::size, A = 4;
+  const std::size_t d = X.cols();
+  D peak[A], sum[A];
+  KMEANS_UNROLL
+  for (std::size_t a = 0; a < A; ++a) peak[a] = sum[a] = D(0.0);
+  double tail_peak = 0.0, tail_sum = 0.0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const T* row = X.row(i);
+    std::size_t j = 0;
+    for (; j + A * W <= d; j += A * W) {
+      KMEANS_UNROLL
+      for (std::size_t a = 0; a < A; ++a) {
+        const D v = load_as_double(row + j + a * W);
+        peak[a] = xsimd::max(peak[a], xsimd::abs(v));
+        sum[a] += v;
+      }
+    }
+    for (; j < d; ++j) {
+      const auto v = static_cast<double>(row[j]);
+      tail_peak = std::max(tail_peak, std::abs(v));
+      tail_sum += v;
+    }
+  }
+  KMEANS_UNROLL
+  for (std::size_t a = 1; a < A; ++a) {
+    peak[0] = xsimd::max(peak[0], peak[a]);
+    sum[0] += sum[a];
+  }
+  // A non-finite value leaves a non-finite sum (as may huge finite ones: then the caller sums
+  // the rows' squares, which is only slower).
+  return xsimd::all(peak[0] <= D(bound)) && tail_peak <= bound && std::isfinite(xsimd::hadd(sum[0])) &&
+         std::isfinite(tail_sum);
+}
+
 /// The first row of X in [begin, end) that holds a NaN or infinity or whose squared norm
-/// exceeds `limit` (squared_norm_limit), or `end`.
+/// exceeds `limit` (squared_norm_limit), or `end`. Rows whose values are all within
+/// sqrt(limit / (d (1 + 2^-16))) have squared norms below the limit, computed ones too (their
+/// roundings, a relative (d + 2) 2^-53 at most, stay inside the slack for any d below 2^30):
+/// one vector comparison per value settles those, and only a block that fails it is summed.
 template <class T>
 std::size_t first_unusable_row(Matrix<const T> X, std::size_t begin, std::size_t end, double limit) noexcept {
+  const double bound = std::sqrt(limit / (static_cast<double>(X.cols()) * (1.0 + 0x1p-16)));
+  if (all_within(X, begin, end, bound)) return end;
   for (std::size_t i = begin; i < end; ++i)
     if (!(squared_norm(X.row(i), X.cols()) <= limit)) return i;  // NaN fails too
   return end;
@@ -145,10 +192,18 @@ Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_n
           if (i != end) first_bad[begin / block_rows] = i;
         }
         s.count = static_cast<double>(end - begin);
+        // As many columns at once as their sums and means fit the registers: each row adds
+        // one vector per accumulator, and the adds wait on the previous row's (4 cycles).
+        constexpr std::size_t wide = simd_register_count >= 32 ? 12 : 4;
         std::size_t j = 0;
+        for (; j + wide * simd_width<double> <= d; j += wide * simd_width<double>)
+          block_moments<wide>(X, begin, end, j, s);
         for (; j + 4 * simd_width<double> <= d; j += 4 * simd_width<double>) block_moments<4>(X, begin, end, j, s);
         for (; j + simd_width<double> <= d; j += simd_width<double>) block_moments<1>(X, begin, end, j, s);
-        for (; j < d; ++j) {
+        // The last columns as one more vector of the last W columns (some done again, with the
+        // same additions per column, so the same values) where d allows; else one by one.
+        if (j < d && d >= simd_width<double>) block_moments<1>(X, begin, end, d - simd_width<double>, s);
+        for (; j < d && d < simd_width<double>; ++j) {
           double sum = 0.0, m2 = 0.0;
           for (std::size_t i = begin; i < end; ++i) sum += static_cast<double>(X(i, j));
           s.mean[j] = sum / s.count;
@@ -184,3 +239,5 @@ double check_and_scale_tol(ThreadPool& pool, Matrix<const T> X, double tol) {
 }
 
 }  // namespace kmeans::detail
+
+KMEANS_SIMD_END
