@@ -173,8 +173,8 @@ struct TrialPruning {
 
   bool skips(std::size_t i, std::size_t t) const noexcept {  // without branches: the outcome is data
     const double u = distance[i], b = centre_trial[static_cast<std::size_t>(nearest[i]) * trials + t];
-    const unsigned zero = u == 0.0, settled = (u >= min_prunable) && (u * prune_ratio <= b);
-    return (zero | settled) != 0;
+    const unsigned zero = u == 0.0, normal = u >= min_prunable, far = u * prune_ratio <= b;
+    return (zero | (normal & far)) != 0;
   }
 };
 
@@ -188,6 +188,20 @@ void centre_trial_distances(ThreadPool& pool, const T* centers, std::size_t cent
           end - begin, d, [&](std::size_t q) { return centers + (begin + q) * d; }, candidates + t * d,
           [&](std::size_t q, double value) { out[(begin + q) * trials + t] = value; });
   });
+}
+
+/// out[q] = the sum over rows i in [begin, end), in order, of min(closest[i], w_i dist[(i -
+/// begin) * stride + q]), for q < N: N sums side by side, each waiting only on its own adds.
+template <std::size_t N>
+inline void sum_terms(std::size_t begin, std::size_t end, const double* closest, const double* weight,
+                      const double* dist, std::size_t stride, double* out) noexcept {
+  double acc[N] = {};
+  for (std::size_t i = begin; i < end; ++i) {
+    const double w = weight ? weight[i] : 1.0;
+    KMEANS_UNROLL
+    for (std::size_t q = 0; q < N; ++q) acc[q] += std::min(closest[i], w * dist[(i - begin) * stride + q]);
+  }
+  std::copy_n(acc, N, out);
 }
 
 /// For each block b of X's rows and each of the `trials` candidate rows t: the block's
@@ -229,11 +243,15 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
             [&](std::size_t q, double value) { dist[scored[q] * trials + t] = value; });
       }
       // A row left out has distance infinity: its term is closest (0 x infinity is NaN, and
-      // std::min(closest, NaN) is closest too).
-      std::fill(block_pot, block_pot + trials, 0.0);
-      for (std::size_t i = begin; i < end; ++i)
-        for (std::size_t t = 0; t < trials; ++t)
-          block_pot[t] += std::min(closest[i], (weight ? weight[i] : 1.0) * dist[(i - begin) * trials + t]);
+      // std::min(closest, NaN) is closest too). Up to four trials' sums at once, in registers.
+      for (std::size_t t = 0; t < trials; t += 4) {
+        switch (std::min<std::size_t>(4, trials - t)) {
+          case 1: sum_terms<1>(begin, end, closest, weight, dist + t, trials, block_pot + t); break;
+          case 2: sum_terms<2>(begin, end, closest, weight, dist + t, trials, block_pot + t); break;
+          case 3: sum_terms<3>(begin, end, closest, weight, dist + t, trials, block_pot + t); break;
+          default: sum_terms<4>(begin, end, closest, weight, dist + t, trials, block_pot + t); break;
+        }
+      }
     });
     return;
   }
