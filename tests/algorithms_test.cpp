@@ -31,8 +31,9 @@ struct Trace {
   Algorithm used = Algorithm::lloyd;
 };
 
+/// The fit from C, or without C from o's own initialisation.
 template <class T>
-Trace run(Options o, Algorithm algorithm, kmeans::Matrix<const T> X, kmeans::Matrix<const T> C) {
+Trace run(Options o, Algorithm algorithm, kmeans::Matrix<const T> X, const kmeans::Matrix<const T>* C) {
   Trace t;
   o.algorithm = algorithm;
   o.on_iteration = [&t](const kmeans::Iteration& it) {
@@ -42,7 +43,10 @@ Trace run(Options o, Algorithm algorithm, kmeans::Matrix<const T> X, kmeans::Mat
     return true;
   };
   KMeans<T> km(o);
-  km.fit(X, C);
+  if (C)
+    km.fit(X, *C);
+  else
+    km.fit(X);
   t.labels = km.labels();
   const auto c = km.centroids();
   for (std::size_t i = 0; i < c.rows(); ++i)
@@ -51,6 +55,11 @@ Trace run(Options o, Algorithm algorithm, kmeans::Matrix<const T> X, kmeans::Mat
   t.n_iter = km.n_iter();
   t.used = km.algorithm_used();
   return t;
+}
+
+template <class T>
+Trace run(const Options& o, Algorithm algorithm, kmeans::Matrix<const T> X, kmeans::Matrix<const T> C) {
+  return run<T>(o, algorithm, X, &C);
 }
 
 void require_same(const Trace& a, const Trace& b) {
@@ -108,6 +117,79 @@ TEMPLATE_TEST_CASE("every algorithm reproduces Lloyd iteration by iteration", "[
         for (const auto e : lloyd.evaluations) CHECK(e == c.n * c.k);
         if (a == Algorithm::hamerly || a == Algorithm::yinyang) CHECK(t.evaluations[0] == c.n * (c.k + 1));
         if (a == Algorithm::elkan) CHECK(t.evaluations[0] == c.n * c.k);
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("a fit that starts from k-means++'s labels reproduces the fit from its centroids", "[algorithms]",
+                   float, double) {
+  // fit(X) hands Lloyd and Hamerly the rows' nearest centroids (and bounds) k-means++ kept
+  // track of, so their first pass need not score the rows; fit(X, C) from the same centroids
+  // scores every row. Every iteration and the result must agree to the bit, on blobs, on
+  // integer grids (exact ties: the lowest index must win in both), for d below and above 32
+  // (with and without k-means++'s pruning), far from the origin too.
+  using T = TestType;
+  struct Case {
+    std::size_t n, d, k;
+    double offset;
+  };
+  std::uint64_t seed = 500;
+  for (const Case c : {Case{700, 3, 9, 0.0}, Case{600, 40, 12, 0.0}, Case{900, 100, 5, 1e3}, Case{400, 33, 60, 0.0},
+                       Case{300, 64, 1, 0.0}}) {
+    for (const bool blobby : {true, false}) {
+      CAPTURE(c.n, c.d, c.k, c.offset, blobby);
+      ++seed;
+      auto data = blobby ? blobs<T>(c.n, c.d, std::max<std::size_t>(c.k / 2, 1), 3.0, seed) : grid<T>(c.n, c.d, seed);
+      for (auto& v : data.buffer) v = static_cast<T>(static_cast<double>(v) + c.offset);
+      Options o;
+      o.n_clusters = c.k;
+      o.seed = seed;
+      o.n_init = 1;
+      o.n_threads = 2;
+      const auto start = kmeans::initial_centroids(data.view(), o);
+      const kmeans::Matrix<const T> C(start.data(), c.k, c.d);
+      for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
+        CAPTURE(static_cast<int>(a));
+        const Trace given = run<T>(o, a, data.view(), C);
+        const Trace seeded = run<T>(o, a, data.view(), nullptr);
+        require_same(given, seeded);
+        // Seeded, the first pass scores no row (Lloyd: one distance per row for the
+        // callback's inertia) or only the rows its bounds leave open (Hamerly).
+        if (a == Algorithm::lloyd) CHECK(seeded.evaluations[0] == c.n);
+        if (a == Algorithm::hamerly && c.k > 1) CHECK(seeded.evaluations[0] < given.evaluations[0]);
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("k-means++'s rows' nearest centres and bounds are right", "[init][algorithms]", float, double) {
+  // Against squared_distance to every centre: the label is the nearest (the lowest index among
+  // equals), upper its distance, lower at most the distance to every other centre.
+  using T = TestType;
+  for (const std::size_t d : {2, 33, 100}) {
+    for (const std::size_t keep : {kmeans::detail::kmeans_pp_keep_bytes, std::size_t{0}}) {
+      for (const bool prune : {true, false}) {
+        CAPTURE(d, keep, prune);
+        auto X = blobs<T>(800, d, 9, 2.0, d + keep % 7);
+        for (std::size_t i = 3; i < 800; i += 7) std::copy_n(X.view().row(i - 3), d, X.buffer.data() + i * X.stride);
+        kmeans::detail::ThreadPool pool(2);
+        kmeans::detail::Rng rng(9);
+        kmeans::detail::SeededRows seeded;
+        seeded.bounds = true;
+        const auto centres =
+            kmeans::detail::kmeans_plus_plus(pool, X.view(), 20, rng, nullptr, nullptr, keep, prune, &seeded);
+        REQUIRE(seeded.labels.size() == 800);
+        std::size_t tight = 0;
+        for (std::size_t i = 0; i < 800; ++i) {
+          const auto nearest = kmeans::detail::nearest_exact(X.view().row(i), centres.data(), 20, d, d);
+          CAPTURE(i);
+          REQUIRE(seeded.labels[i] == nearest.label);
+          REQUIRE(seeded.upper[i] == std::sqrt(nearest.best));
+          REQUIRE(seeded.lower[i] <= std::sqrt(nearest.second));
+          tight += seeded.lower[i] >= 0.5 * std::sqrt(nearest.second);
+        }
+        CHECK(tight > 400);  // and useful: mostly within a factor 2
       }
     }
   }

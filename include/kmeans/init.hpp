@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "detail/blocks.hpp"
+#include "detail/bounds.hpp"
 #include "detail/collective.hpp"
 #include "detail/distance.hpp"
 #include "detail/error.hpp"
@@ -300,11 +301,15 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
 /// is squared_distance's, whether kept from the trials (up to `keep_bytes`) or computed again.
 /// With `prune` (rows of 32 or more, and the trials' distances to the centres within
 /// kmeans_pp_keep_bytes), a row is not scored against a trial that TrialPruning shows is no
-/// nearer than its centre: the same centres, fewer distances.
+/// nearer than its centre: the same centres, fewer distances. `seeded`, without weights or
+/// peers: every row's nearest centre and, if its `bounds` asks, its distance to it and a lower
+/// bound on its distance to the others (exact where scored, the triangle inequality's where
+/// left out).
 template <class T>
 std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t k, Rng& rng,
                                 const double* weight = nullptr, Collective* peers = nullptr,
-                                std::size_t keep_bytes = kmeans_pp_keep_bytes, bool prune = true) {
+                                std::size_t keep_bytes = kmeans_pp_keep_bytes, bool prune = true,
+                                SeededRows* seeded = nullptr) {
   const std::size_t n = X.rows(), d = X.cols();
   const std::size_t n_blocks = block_count(n);
   const std::size_t trials = trial_count(k);
@@ -315,8 +320,10 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
   std::vector<double> distances(keep ? n * trials : 0);  // row i's to trial t at i * trials + t
   // Pruning: each row's nearest centre and (with weights) its distance to it without the weight.
   prune = prune && k > 1 && d >= sum_lanes && k * trials <= kmeans_pp_keep_bytes / sizeof(double);
-  std::vector<std::int32_t> nearest(prune ? n : 0);
+  if (weight || peers) seeded = nullptr;
+  std::vector<std::int32_t> nearest(prune || seeded ? n : 0);
   std::vector<double> plain(prune && weight ? n : 0), centre_trial(prune ? k * trials : 0);
+  std::vector<double> second(seeded && seeded->bounds ? n : 0);  // distance to the other centres, at least
   const TrialPruning pruning{nearest.data(), weight ? plain.data() : closest.data(), centre_trial.data(), trials};
   DrawnRows<T> drawn(d);
 
@@ -348,7 +355,18 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
         const double di = dist[i - begin];
-        if (c == 0 || w(i) * di < closest[i]) {  // min(closest, w d), and where it came from
+        const bool nearer = c == 0 || w(i) * di < closest[i];
+        if (!second.empty()) {  // unweighted: closest is the distance to the nearest centre
+          const double other =
+              c == 0   ? std::numeric_limits<double>::infinity()
+              : nearer ? std::sqrt(closest[i])  // the old nearest becomes another centre
+              : di < std::numeric_limits<double>::infinity()
+                  ? std::sqrt(di)  // left out: |x - row| >= |row - nearest| - |x - nearest|
+                  : lowered(std::sqrt(centre_trial[static_cast<std::size_t>(nearest[i]) * trials + best]),
+                            std::sqrt(closest[i]));
+          second[i] = c == 0 ? other : std::min(second[i], other);
+        }
+        if (nearer) {  // min(closest, w d), and where it came from
           closest[i] = w(i) * di;
           if (!nearest.empty()) nearest[i] = static_cast<std::int32_t>(c);
           if (!plain.empty()) plain[i] = di;
@@ -389,6 +407,14 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       if (pots[t] < pots[best]) best = t;
     take(c, rows.data() + best * d);
     mine = absorb(c, rows.data() + best * d, best);
+  }
+  if (seeded) {
+    seeded->labels = std::move(nearest);
+    if (seeded->bounds) {
+      seeded->upper.resize(n);
+      for (std::size_t i = 0; i < n; ++i) seeded->upper[i] = std::sqrt(closest[i]);
+      seeded->lower = std::move(second);
+    }
   }
   return centers;
 }
@@ -558,16 +584,18 @@ inline void validate_init(const Options& o) {
   if (o.init_rounds == 0) throw_invalid_argument("init_rounds must be at least 1, got 0");
 }
 
+/// `seeded`: filled where the initialisation knows the rows' nearest centroids (k-means++
+/// without weights), else left empty.
 template <class T>
 std::vector<T> initial_centroids(ThreadPool& pool, Matrix<const T> X, std::size_t k, const Options& options, Rng& rng,
-                                 const double* weight = nullptr) {
+                                 const double* weight = nullptr, SeededRows* seeded = nullptr) {
   switch (options.init) {
     case Init::random: return random_rows(X, k, rng, weight);
     case Init::kmeans_parallel:
       return kmeans_parallel(pool, X, k, rng, options.oversampling, options.init_rounds, weight);
     case Init::kmeans_plus_plus: break;
   }
-  return kmeans_plus_plus(pool, X, k, rng, weight);
+  return kmeans_plus_plus(pool, X, k, rng, weight, nullptr, kmeans_pp_keep_bytes, true, seeded);
 }
 
 }  // namespace detail

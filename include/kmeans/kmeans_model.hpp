@@ -242,15 +242,18 @@ class KMeans {
     const std::size_t runs = given ? 1 : options_.n_init;
     for (std::size_t run = 0; run < runs; ++run) {
       std::vector<T> start;
+      detail::SeededRows seeded;  // k-means++ leaves Hamerly its rows' nearest centroids
       if (given) {
         start.resize(k * X.cols());
         for (std::size_t c = 0; c < k; ++c)
           std::copy(given->row(c), given->row(c) + X.cols(), start.begin() + static_cast<std::ptrdiff_t>(c * X.cols()));
       } else {
         detail::Rng rng(detail::derive_seed(options_.seed, run));
-        start = detail::initial_centroids(workers, X, k, options_, rng, weight);
+        seeded.bounds = method == Algorithm::hamerly;
+        const bool seeds = method == Algorithm::lloyd || method == Algorithm::hamerly;
+        start = detail::initial_centroids(workers, X, k, options_, rng, weight, seeds ? &seeded : nullptr);
       }
-      detail::LloydResult<T> result = lloyd.run(std::move(start), options_, tol_scaled);
+      detail::LloydResult<T> result = lloyd.run(std::move(start), options_, tol_scaled, &seeded);
       const bool stopped = result.stopped;
       if (!have_best || result.inertia < best.inertia) {
         best = std::move(result);

@@ -120,6 +120,17 @@ struct HamerlyBounds {
   }
 };
 
+/// What an initialisation can leave the first pass of a fit, so that it need not score every
+/// row: each row's label (its nearest centroid by squared_distance, the lowest index among
+/// equals: the labels the kernel gives) and, where `bounds` asks for them (Hamerly), `upper`
+/// its distance to it (the square root of that squared_distance) and `lower` a lower bound on
+/// its distance to every other centroid.
+struct SeededRows {
+  bool bounds = false;
+  std::vector<std::int32_t> labels;
+  std::vector<double> upper, lower;
+};
+
 /// Elkan: per row, an upper bound on the distance to its centroid and one lower bound per
 /// centroid. O(n k) memory, so fits whose bounds would pass a cap use Hamerly instead.
 struct ElkanBounds {

