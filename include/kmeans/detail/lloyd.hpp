@@ -306,7 +306,7 @@ class Lloyd {
       counts_.assign(k_, 0);
       mass_.assign(k_, 0.0);
     }
-    return false;  // TEMP
+    return k_ * d_ * sizeof(double) <= (std::size_t{256} << 10);
   }
 
   /// The block sums' entry of the block that starts at row `begin`, run in slot s. Without
@@ -552,61 +552,15 @@ class Lloyd {
       }
       for (std::size_t i = begin; i < end; ++i)
         if (stale_row(i)) s.order[s.start[static_cast<std::size_t>(labels[i])]++] = i;
-      for (std::size_t c = 0, from = 0; c < k_; ++c) {
-        if (!stale[c]) continue;
-        add_rows(e, c, s.order.data() + from, s.start[c] - from);  // start[c] is now its end
-        from = s.start[c];
+      for (std::size_t r = 0; r < offset; ++r) {
+        const std::size_t i = s.order[r];
+        add_row(e, static_cast<std::size_t>(labels[i]), i);
       }
     }
   }
 
   /// Row i's weight (1 without weights).
   double weight(std::size_t i) const noexcept { return weight_ ? weight_[i] : 1.0; }
-
-  /// add_row for each of the m rows of cluster c (ascending) in entry e: the same operations
-  /// in the same order, with the sum row held in registers, eight vectors at a time, across
-  /// the rows (row by row it went through memory, each row's adds waiting on the last's
-  /// stores).
-  void add_rows(std::size_t e, std::size_t c, const std::size_t* rows, std::size_t m) {
-    if (m == 0) return;
-    using D = batch<double>;
-    constexpr std::size_t W = D::size, V = 8;
-    double* sum = block_sums_.sum(e, c);
-    double& mass = block_sums_.mass_of(e)[c];
-    std::int64_t& count = block_sums_.counts_of(e)[c];
-    const std::size_t first = count == 0 ? 1 : 0;  // rows that set the sums rather than add
-    const auto columns = [&](std::size_t j, auto vectors) {
-      constexpr std::size_t n = decltype(vectors)::value;
-      D acc[n];
-      if (first) {
-        const D w(weight(rows[0]));
-        KMEANS_UNROLL
-        for (std::size_t v = 0; v < n; ++v) acc[v] = w * load_as_double(X_.row(rows[0]) + j + v * W);
-      } else {
-        KMEANS_UNROLL
-        for (std::size_t v = 0; v < n; ++v) acc[v] = D::load_unaligned(sum + j + v * W);
-      }
-      for (std::size_t r = first; r < m; ++r) {
-        const D w(weight(rows[r]));
-        const T* x = X_.row(rows[r]) + j;
-        KMEANS_UNROLL
-        for (std::size_t v = 0; v < n; ++v) acc[v] = fma(w, load_as_double(x + v * W), acc[v]);
-      }
-      KMEANS_UNROLL
-      for (std::size_t v = 0; v < n; ++v) acc[v].store_unaligned(sum + j + v * W);
-    };
-    std::size_t j = 0;
-    for (; j + V * W <= d_; j += V * W) columns(j, std::integral_constant<std::size_t, V>{});
-    for (; j + W <= d_; j += W) columns(j, std::integral_constant<std::size_t, 1>{});
-    for (; j < d_; ++j) {  // scaled_add's scalar tail, row after row
-      double y = first ? weight(rows[0]) * static_cast<double>(X_.row(rows[0])[j]) : sum[j];
-      for (std::size_t r = first; r < m; ++r) y += weight(rows[r]) * static_cast<double>(X_.row(rows[r])[j]);
-      sum[j] = y;
-    }
-    mass = first ? weight(rows[0]) : mass + weight(rows[0]);
-    for (std::size_t r = 1; r < m; ++r) mass += weight(rows[r]);
-    count += static_cast<std::int64_t>(m);
-  }
 
   /// In entry e: sums[c] += w x (or = w x for the block's first row of cluster c), counts[c]
   /// += 1, mass[c] += w. Without weights w = 1: w x is x exactly and mass equals counts.
