@@ -232,16 +232,21 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
       // Row begin + r's distance to trial t at r * trials + t; the rows scored against t.
       double* dist = distances ? distances + begin * trials : own.data();
       std::uint32_t scored[block_rows];
-      for (std::size_t t = 0; t < trials; ++t) {
-        std::size_t m = 0;
-        for (std::size_t r = 0; r < end - begin; ++r) {
-          dist[r * trials + t] = std::numeric_limits<double>::infinity();
-          scored[m] = static_cast<std::uint32_t>(r);
-          m += prune && prune->skips(begin + r, t) ? 0 : 1;
+      // The rows go in slices of about 16 KiB, so that every trial finds them in L1.
+      const std::size_t slice = std::max<std::size_t>(grid_rows, (std::size_t{16} << 10) / (d * sizeof(T)));
+      for (std::size_t first = 0; first < end - begin; first += slice) {
+        const std::size_t last = std::min(end - begin, first + slice);
+        for (std::size_t t = 0; t < trials; ++t) {
+          std::size_t m = 0;
+          for (std::size_t r = first; r < last; ++r) {
+            dist[r * trials + t] = std::numeric_limits<double>::infinity();
+            scored[m] = static_cast<std::uint32_t>(r);
+            m += prune && prune->skips(begin + r, t) ? 0 : 1;
+          }
+          rows_to_centre(
+              m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, candidates + t * d,
+              [&](std::size_t q, double value) { dist[scored[q] * trials + t] = value; });
         }
-        rows_to_centre(
-            m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, candidates + t * d,
-            [&](std::size_t q, double value) { dist[scored[q] * trials + t] = value; });
       }
       // A row left out has distance infinity: its term is closest (0 x infinity is NaN, and
       // std::min(closest, NaN) is closest too). Up to four trials' sums at once, in registers.
