@@ -186,7 +186,7 @@ class Lloyd {
     bool labels_stable = false;   // the labels do, the inertia was not summed
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
       Pass pass = it == 1 && from_seed && method_ == Algorithm::lloyd
-                      ? sum_pass(centroids, out.labels, want_inertia)
+                      ? assign<true>(centroids, out.labels, want_inertia, true)
                       : label_pass<true>(centroids, out.labels, want_inertia, it == 1 && !from_seed);
       if (peers_) share<true>(pass);
       out.n_iter = it;
@@ -252,26 +252,6 @@ class Lloyd {
     return pass;
   }
 
-  /// Lloyd's pass for labels that already belong to `centroids` (from the initialisation):
-  /// the clusters' totals (and with want_inertia the inertia) as assign<true> would form them,
-  /// without scoring the rows.
-  Pass sum_pass(const std::vector<T>& centroids, const std::vector<std::int32_t>& labels, bool want_inertia) {
-    const bool row_by_row = start_pass<true>();
-    Pass pass;
-    for_block_waves(
-        pool_, X_.rows(), slots_,
-        [&](Slot& s, std::size_t begin, std::size_t end) {
-          s.start_block();
-          const std::size_t e = entry_of(s, begin);
-          if (want_inertia) add_inertia(s, begin, end, centroids, labels);
-          accumulate_block(s, e, labels, begin, end, row_by_row);
-        },
-        [&](std::size_t n) { merge_wave<true>(n, pass); });
-    if (block_sums_.per_block) merge_blocks();
-    pass.evaluations = want_inertia ? X_.rows() : 0;
-    return pass;
-  }
-
   /// Adds to the slot the weighted direct distances of rows [begin, end) to their centroids.
   void add_inertia(Slot& s, std::size_t begin, std::size_t end, const std::vector<T>& centroids,
                    const std::vector<std::int32_t>& labels) const {
@@ -328,9 +308,12 @@ class Lloyd {
 
   /// Labels every row; with Accumulate, also fills sums_ and counts_ with the clusters' totals;
   /// with want_inertia, sums the direct squared distances to the assigned centroids.
+  /// `labelled`: the labels already belong to `centroids` (from the initialisation), so the
+  /// rows are not scored, only summed (the same totals and inertia, in the same order).
   template <bool Accumulate>
-  Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia) {
-    packed_.assign(centroids.data(), k_, d_);
+  Pass assign(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia,
+              bool labelled = false) {
+    if (!labelled) packed_.assign(centroids.data(), k_, d_);
     const bool row_by_row = start_pass<Accumulate>();
     Pass pass;
     for_block_waves(
@@ -338,16 +321,20 @@ class Lloyd {
         [&](Slot& s, std::size_t begin, std::size_t end) {
           s.start_block();
           const std::size_t e = entry_of(s, begin);
-          assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
-            const auto c = static_cast<std::size_t>(label);
-            if (want_inertia) s.inertia += weight(i) * squared_distance(X_.row(i), centroids.data() + c * d_, d_);
-            relabel(s, e, i, label, labels);
-          });
+          if (labelled) {
+            if (want_inertia) add_inertia(s, begin, end, centroids, labels);
+          } else {
+            assign_rows(X_, begin, end, packed_, [&](std::size_t i, std::int32_t label) {
+              const auto c = static_cast<std::size_t>(label);
+              if (want_inertia) s.inertia += weight(i) * squared_distance(X_.row(i), centroids.data() + c * d_, d_);
+              relabel(s, e, i, label, labels);
+            });
+          }
           if (Accumulate) accumulate_block(s, e, labels, begin, end, row_by_row);
         },
         [&](std::size_t n) { merge_wave<Accumulate>(n, pass); });
     if (Accumulate && block_sums_.per_block) merge_blocks();
-    pass.evaluations = X_.rows() * k_;
+    pass.evaluations = labelled ? (want_inertia ? X_.rows() : 0) : X_.rows() * k_;
     return pass;
   }
 
