@@ -242,7 +242,7 @@ class KMeans {
     const std::size_t runs = given ? 1 : options_.n_init;
     for (std::size_t run = 0; run < runs; ++run) {
       std::vector<T> start;
-      detail::SeededRows seeded;  // k-means++ leaves Hamerly its rows' nearest centroids
+      detail::SeededRows seeded;  // k-means++ leaves Lloyd its rows' labels, Hamerly also bounds
       if (given) {
         start.resize(k * X.cols());
         for (std::size_t c = 0; c < k; ++c)
