@@ -21,7 +21,7 @@ using kmeans::Options;
 
 namespace {
 
-Options options(std::size_t k, Algorithm a = Algorithm::lloyd) {
+Options options_for(std::size_t k, Algorithm a = Algorithm::lloyd) {
   Options o;
   o.n_clusters = k;
   o.tol = 0;
@@ -58,7 +58,7 @@ TEMPLATE_TEST_CASE("integer weights equal repeated rows", "[parity][weights]", f
   }
   const Matrix<const T> R(repeated.data(), source.size(), 5);
   for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
-    Options o = options(6, a);
+    Options o = options_for(6, a);
     const auto start = kmeans::initial_centroids(data.view(), o);
     const Matrix<const T> C(start.data(), 6, 5);
     KMeans<T> weighted(o), plain(o);
@@ -88,7 +88,7 @@ TEMPLATE_TEST_CASE("zero weights equal dropped rows", "[parity][weights]", float
   for (const std::size_t i : source) kept_w.push_back(w[i]);
   const Matrix<const T> K(kept.data(), source.size(), 4);
   for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
-    Options o = options(8, a);
+    Options o = options_for(8, a);
     const auto start = kmeans::initial_centroids(K, o);
     const Matrix<const T> C(start.data(), 8, 4);
     KMeans<T> with_zeros(o), without(o);
@@ -107,7 +107,7 @@ TEMPLATE_TEST_CASE("a weighted fit is the weighted reference and is thread-count
   const auto data = blobs<T>(2000, 6, 10, 3.0, 43);
   std::vector<double> w(data.rows);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.1 + static_cast<double>((i * 2654435761u) % 1000) / 250.0;
-  Options o = options(10);
+  Options o = options_for(10);
   o.n_threads = 1;
   KMeans<T> one(o);
   one.fit(data.view(), w);
@@ -139,7 +139,7 @@ TEMPLATE_TEST_CASE("a weighted fit is the weighted reference and is thread-count
 
 TEST_CASE("bad sample weights are a clear error and change nothing", "[parity][weights][errors]") {
   const auto data = blobs<double>(100, 2, 2, 1.0, 44);
-  KMeans<double> km(options(2));
+  KMeans<double> km(options_for(2));
   km.fit(data.view());
   const auto labels = km.labels();
   const double inf = std::numeric_limits<double>::infinity();
@@ -159,7 +159,7 @@ TEMPLATE_TEST_CASE("transform, score and fit_predict match the reference", "[par
   using T = TestType;
   const auto data = blobs<T>(700, 9, 5, 2.0, 45, 2);
   const auto other = blobs<T>(300, 9, 5, 2.0, 46, 1);
-  KMeans<T> km(options(5));
+  KMeans<T> km(options_for(5));
   const auto labels = km.fit_predict(data.view());
   CHECK(labels == km.labels());
   const ref::Dense C = ref::to_dense(km.centroids());
@@ -177,7 +177,7 @@ TEMPLATE_TEST_CASE("transform, score and fit_predict match the reference", "[par
   CHECK(ref::rel_diff(km.score(other.view()), -inertia) <= 1e-12);
   CHECK(ref::rel_diff(km.score(data.view()), -km.inertia()) <= 1e-12);
   CHECK_THROWS_AS(km.transform(Matrix<const T>(dist.data(), 2, 4)), std::invalid_argument);
-  KMeans<T> unfitted(options(5));
+  KMeans<T> unfitted(options_for(5));
   CHECK_THROWS_AS(unfitted.transform(other.view()), std::logic_error);
   CHECK_THROWS_AS(unfitted.score(other.view()), std::logic_error);
 }
