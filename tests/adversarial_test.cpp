@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <kmeans/kmeans_model.hpp>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -124,11 +125,13 @@ TEST_CASE("double data whose squared distances would overflow is a clear error",
 
 TEST_CASE("the data check finds the first bad row however close the values are to its bounds",
           "[adversarial][range][errors]") {
-  // first_unusable_row settles blocks whose values are all within sqrt(limit / (d (1 + 2^-16)))
-  // by comparison alone; rows at and just past that bound, rows whose squared norm is just
-  // past the limit, and non-finite values must still be found, in the first bad row, against
-  // a plain reference (non-finite, or a long double sum of squares past the limit).
+  // first_unusable_row, and the variance pass's check, settle blocks whose values are all
+  // within sqrt(limit / (d (1 + 2^-16))) by comparison alone; rows at and just past that bound,
+  // rows whose squared norm is just past the limit, and non-finite values must still be found,
+  // in the first bad row, against a plain reference (non-finite, or a long double sum of
+  // squares past the limit).
   kmeans::detail::Rng rng(3);
+  kmeans::detail::ThreadPool pool(2);
   for (const std::size_t d : {1, 3, 8, 33, 100}) {
     const std::size_t n = 300;
     const double limit = kmeans::detail::squared_norm_limit(n);
@@ -165,6 +168,16 @@ TEST_CASE("the data check finds the first bad row however close the values are t
       CHECK(kmeans::detail::first_unusable_row(X, 0, n, limit) == expected);
       CHECK(kmeans::detail::first_unusable_row(X, bad, n, limit) == expected);
       if (bad + 1 < n) CHECK(kmeans::detail::first_unusable_row(X, bad + 1, n, limit) == n);
+      // The same check inside the variance pass (what a fit with tol > 0 runs) names the same row.
+      std::size_t named = n;
+      try {
+        kmeans::detail::mean_variance(pool, X, "X");
+      } catch (const std::invalid_argument& e) {
+        const std::string what = e.what();
+        REQUIRE(what.find("row ") != std::string::npos);
+        named = std::stoul(what.substr(what.find("row ") + 4));
+      }
+      CHECK(named == expected);
     }
   }
 }

@@ -65,18 +65,29 @@ bool all_within(Matrix<const T> X, std::size_t begin, std::size_t end, double bo
          std::isfinite(tail_sum);
 }
 
-/// The first row of X in [begin, end) that holds a NaN or infinity or whose squared norm
-/// exceeds `limit` (squared_norm_limit), or `end`. Rows whose values are all within
-/// sqrt(limit / (d (1 + 2^-16))) have squared norms below the limit, computed ones too (their
-/// roundings, a relative (d + 2) 2^-53 at most, stay inside the slack for any d below 2^30):
-/// one vector comparison per value settles those, and only a block that fails it is summed.
+/// The magnitude below which d values keep a row's squared norm below `limit`
+/// (squared_norm_limit), computed ones too: their roundings, a relative (d + 2) 2^-53 at most,
+/// stay inside the slack for any d below 2^30.
+inline double value_bound(std::size_t d, double limit) noexcept {
+  return std::sqrt(limit / (static_cast<double>(d) * (1.0 + 0x1p-16)));
+}
+
+/// The first row of X in [begin, end) whose squared norm is not within `limit` (a NaN or
+/// infinity fails too), or `end`: one sum of squares per row.
 template <class T>
-std::size_t first_unusable_row(Matrix<const T> X, std::size_t begin, std::size_t end, double limit) noexcept {
-  const double bound = std::sqrt(limit / (static_cast<double>(X.cols()) * (1.0 + 0x1p-16)));
-  if (all_within(X, begin, end, bound)) return end;
+std::size_t first_row_past(Matrix<const T> X, std::size_t begin, std::size_t end, double limit) noexcept {
   for (std::size_t i = begin; i < end; ++i)
     if (!(squared_norm(X.row(i), X.cols()) <= limit)) return i;  // NaN fails too
   return end;
+}
+
+/// The first row of X in [begin, end) that holds a NaN or infinity or whose squared norm
+/// exceeds `limit`, or `end`. A block whose values are all within value_bound is settled by
+/// one vector comparison per value; only a block that fails it is summed row by row.
+template <class T>
+std::size_t first_unusable_row(Matrix<const T> X, std::size_t begin, std::size_t end, double limit) noexcept {
+  if (all_within(X, begin, end, value_bound(X.cols(), limit))) return end;
+  return first_row_past(X, begin, end, limit);
 }
 
 /// A block's first unusable row when it has none.
@@ -143,21 +154,29 @@ struct Moments {
 
 /// The mean and the sum of squared deviations of columns j .. j + A W - 1 over rows [begin,
 /// end) into s: rows innermost, so each column's sums stay in a register (summed row by row
-/// into memory, each row waited on the previous row's stores).
+/// into memory, each row waited on the previous row's stores). `peak` takes the largest |x|
+/// too, in the loop that forms the sums (the data check's comparison, without a pass of its
+/// own: that pass was a third of the check and variance's time at 3000 x 100).
 template <std::size_t A, class T>
-void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::size_t j, Moments& s) {
+void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::size_t j, Moments& s,
+                   batch<double>& peak) {
   using D = batch<double>;
   constexpr std::size_t W = D::size;
-  D acc[A];
+  D acc[A], top[A];
   KMEANS_UNROLL
-  for (std::size_t a = 0; a < A; ++a) acc[a] = D(0.0);
+  for (std::size_t a = 0; a < A; ++a) acc[a] = top[a] = D(0.0);
   for (std::size_t i = begin; i < end; ++i) {
     KMEANS_UNROLL
-    for (std::size_t a = 0; a < A; ++a) acc[a] += load_as_double(X.row(i) + j + a * W);
+    for (std::size_t a = 0; a < A; ++a) {
+      const D v = load_as_double(X.row(i) + j + a * W);
+      acc[a] += v;
+      top[a] = xsimd::max(top[a], xsimd::abs(v));
+    }
   }
   D mean[A];
   KMEANS_UNROLL
   for (std::size_t a = 0; a < A; ++a) {
+    peak = xsimd::max(peak, top[a]);
     mean[a] = acc[a] / D(s.count);
     mean[a].store_unaligned(s.mean.data() + j + a * W);
     acc[a] = D(0.0);
@@ -175,43 +194,54 @@ void block_moments(Matrix<const T> X, std::size_t begin, std::size_t end, std::s
 
 /// The moments of X's columns. Per-block moments are combined in block order, so the result
 /// is thread-count independent. With `usable_name`, also does what require_usable(pool, X,
-/// usable_name, X.rows()) does, in the same pass over the data (each block's rows are checked
-/// while they are in cache for the moments).
+/// usable_name, X.rows()) does, in the same pass over the data: a block whose values are all
+/// within value_bound (the largest |x| the sums' loop found) and whose column sums are finite
+/// (a NaN, which max may drop, stays in a sum) is usable, as all_within settles it; any other
+/// is summed row by row.
 template <class T>
 Moments column_moments(ThreadPool& pool, Matrix<const T> X, const char* usable_name = nullptr) {
+  using D = batch<double>;
   const std::size_t d = X.cols();
-  const double limit = squared_norm_limit(X.rows());
+  const double limit = squared_norm_limit(X.rows()), bound = value_bound(d, limit);
   std::vector<std::size_t> first_bad(usable_name ? block_count(X.rows()) : 0, no_row);
   std::vector<Moments> slots(slot_count(pool.size(), block_count(X.rows()), 16 * d), Moments(d));
   Moments all(d);
   for_blocks_ordered(
       pool, X.rows(), slots,
       [&](Moments& s, std::size_t begin, std::size_t end) {
-        if (usable_name) {
-          const std::size_t i = first_unusable_row(X, begin, end, limit);
-          if (i != end) first_bad[begin / block_rows] = i;
-        }
         s.count = static_cast<double>(end - begin);
+        D peak(0.0);
+        double tail_peak = 0.0;
         // As many columns at once as their sums and means fit the registers: each row adds
         // one vector per accumulator, and the adds wait on the previous row's (4 cycles).
         constexpr std::size_t wide = simd_register_count >= 32 ? 12 : 4;
         std::size_t j = 0;
         for (; j + wide * simd_width<double> <= d; j += wide * simd_width<double>)
-          block_moments<wide>(X, begin, end, j, s);
-        for (; j + 4 * simd_width<double> <= d; j += 4 * simd_width<double>) block_moments<4>(X, begin, end, j, s);
-        for (; j + simd_width<double> <= d; j += simd_width<double>) block_moments<1>(X, begin, end, j, s);
+          block_moments<wide>(X, begin, end, j, s, peak);
+        for (; j + 4 * simd_width<double> <= d; j += 4 * simd_width<double>)
+          block_moments<4>(X, begin, end, j, s, peak);
+        for (; j + simd_width<double> <= d; j += simd_width<double>) block_moments<1>(X, begin, end, j, s, peak);
         // The last columns as one more vector of the last W columns (some done again, with the
         // same additions per column, so the same values) where d allows; else one by one.
-        if (j < d && d >= simd_width<double>) block_moments<1>(X, begin, end, d - simd_width<double>, s);
+        if (j < d && d >= simd_width<double>) block_moments<1>(X, begin, end, d - simd_width<double>, s, peak);
         for (; j < d && d < simd_width<double>; ++j) {
           double sum = 0.0, m2 = 0.0;
-          for (std::size_t i = begin; i < end; ++i) sum += static_cast<double>(X(i, j));
+          for (std::size_t i = begin; i < end; ++i) {
+            sum += static_cast<double>(X(i, j));
+            tail_peak = std::max(tail_peak, std::abs(static_cast<double>(X(i, j))));
+          }
           s.mean[j] = sum / s.count;
           for (std::size_t i = begin; i < end; ++i) {
             const double t = static_cast<double>(X(i, j)) - s.mean[j];
             m2 = add_square(m2, t);
           }
           s.m2[j] = m2;
+        }
+        if (usable_name) {
+          bool settled = xsimd::all(peak <= D(bound)) && tail_peak <= bound;
+          for (std::size_t c = 0; c < d; ++c) settled = settled && std::isfinite(s.mean[c]);
+          const std::size_t i = settled ? end : first_row_past(X, begin, end, limit);
+          if (i != end) first_bad[begin / block_rows] = i;
         }
       },
       [&](const Moments& s, std::size_t) { all.add(s); });
