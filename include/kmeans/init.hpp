@@ -179,6 +179,24 @@ struct TrialPruning {
   }
 };
 
+/// dist[r * stride] = squared_distance(X.row(begin + r), c) for r in [first, last) (at most a
+/// block), four rows at a time (rows_to_centre), or infinity where `prune` (if given) shows
+/// that c, trial t, cannot come nearer to the row than its nearest centre.
+template <class T>
+void score_rows(Matrix<const T> X, std::size_t begin, std::size_t first, std::size_t last, const T* c,
+                const TrialPruning* prune, std::size_t t, double* dist, std::size_t stride) {
+  std::uint32_t scored[block_rows];  // the rows not left out
+  std::size_t m = 0;
+  for (std::size_t r = first; r < last; ++r) {
+    dist[r * stride] = std::numeric_limits<double>::infinity();
+    scored[m] = static_cast<std::uint32_t>(r);
+    m += prune && prune->skips(begin + r, t) ? 0 : 1;
+  }
+  rows_to_centre(
+      m, X.cols(), [&](std::size_t q) { return X.row(begin + scored[q]); }, c,
+      [&](std::size_t q, double value) { dist[scored[q] * stride] = value; });
+}
+
 /// out[j * trials + t] = squared_distance(centre j, trial t) for the first `centres` of `centers`.
 template <class T>
 void centre_trial_distances(ThreadPool& pool, const T* centers, std::size_t centres, const T* candidates,
@@ -229,24 +247,14 @@ void trial_potentials(ThreadPool& pool, Matrix<const T> X, const T* candidates, 
     for_blocks(pool, n, [&](std::size_t b, std::size_t begin, std::size_t end) {
       double* block_pot = pot + b * trials;
       std::vector<double> own(distances ? 0 : (end - begin) * trials);
-      // Row begin + r's distance to trial t at r * trials + t; the rows scored against t.
+      // Row begin + r's distance to trial t at r * trials + t.
       double* dist = distances ? distances + begin * trials : own.data();
-      std::uint32_t scored[block_rows];
       // The rows go in slices of about 16 KiB, so that every trial finds them in L1.
       const std::size_t slice = std::max<std::size_t>(grid_rows, (std::size_t{16} << 10) / (d * sizeof(T)));
       for (std::size_t first = 0; first < end - begin; first += slice) {
         const std::size_t last = std::min(end - begin, first + slice);
-        for (std::size_t t = 0; t < trials; ++t) {
-          std::size_t m = 0;
-          for (std::size_t r = first; r < last; ++r) {
-            dist[r * trials + t] = std::numeric_limits<double>::infinity();
-            scored[m] = static_cast<std::uint32_t>(r);
-            m += prune && prune->skips(begin + r, t) ? 0 : 1;
-          }
-          rows_to_centre(
-              m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, candidates + t * d,
-              [&](std::size_t q, double value) { dist[scored[q] * trials + t] = value; });
-        }
+        for (std::size_t t = 0; t < trials; ++t)
+          score_rows(X, begin, first, last, candidates + t * d, prune, t, dist + t, trials);
       }
       // A row left out has distance infinity: its term is closest (0 x infinity is NaN, and
       // std::min(closest, NaN) is closest too). Up to four trials' sums at once, in registers.
@@ -346,16 +354,7 @@ std::vector<T> kmeans_plus_plus(ThreadPool& pool, Matrix<const T> X, std::size_t
       if (c > 0 && keep) {
         for (std::size_t i = begin; i < end; ++i) dist[i - begin] = distances[i * trials + best];
       } else {
-        std::uint32_t scored[block_rows];
-        std::size_t m = 0;
-        for (std::size_t r = 0; r < end - begin; ++r) {
-          dist[r] = std::numeric_limits<double>::infinity();
-          scored[m] = static_cast<std::uint32_t>(r);
-          m += c > 0 && prune && pruning.skips(begin + r, best) ? 0 : 1;
-        }
-        rows_to_centre(
-            m, d, [&](std::size_t q) { return X.row(begin + scored[q]); }, row,
-            [&](std::size_t q, double value) { dist[scored[q]] = value; });
+        score_rows(X, begin, 0, end - begin, row, c > 0 && prune ? &pruning : nullptr, best, dist, 1);
       }
       double pot = 0.0;
       for (std::size_t i = begin; i < end; ++i) {
