@@ -18,7 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <kmeans/detail/labelling.hpp>
+#include <kmeans/detail/predict.hpp>
 #include <kmeans/kmeans.hpp>
 #include <string>
 #include <vector>

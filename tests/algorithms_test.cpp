@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <kmeans/detail/lloyd.hpp>
+#include <kmeans/detail/fit.hpp>
 #include <kmeans/kmeans_model.hpp>
 #include <random>
 #include <vector>
@@ -177,8 +177,11 @@ TEMPLATE_TEST_CASE("k-means++'s rows' nearest centres and bounds are right", "[i
         kmeans::detail::Rng rng(9);
         kmeans::detail::SeededRows seeded;
         seeded.bounds = true;
-        const auto centres =
-            kmeans::detail::kmeans_plus_plus(pool, X.view(), 20, rng, nullptr, nullptr, keep, prune, &seeded);
+        kmeans::detail::PlusPlusSettings settings;
+        settings.keep_bytes = keep;
+        settings.prune = prune;
+        settings.seeded = &seeded;
+        const auto centres = kmeans::detail::kmeans_plus_plus(pool, X.view(), 20, rng, settings);
         REQUIRE(seeded.labels.size() == 800);
         std::size_t tight = 0;
         for (std::size_t i = 0; i < 800; ++i) {
@@ -360,12 +363,21 @@ TEMPLATE_TEST_CASE("sums kept per block between passes equal sums formed afresh"
         Options o;
         o.max_iter = 30;
         o.run_till_max_iter = true;  // the few rows would stop at once: shift 0
+        const kmeans::detail::Problem<T> problem{pool, data->view(), k, weighted ? weights.data() : nullptr};
+        const auto run = [&](auto algo, bool keep) {
+          kmeans::detail::Workspace<T> work;
+          work.keep_block_sums = keep;
+          kmeans::detail::IterationDriver<T, decltype(algo)> driver(problem, work, algo);
+          CHECK(work.totals.blocks.per_block == keep);
+          return driver.run(start, o, 0.0, nullptr);
+        };
         const auto fit = [&](bool keep) {
-          kmeans::detail::LloydBuffers<T> buffers;
-          buffers.keep_block_sums = keep;
-          kmeans::detail::Lloyd<T> lloyd(pool, data->view(), k, buffers, a, weighted ? weights.data() : nullptr);
-          CHECK(buffers.block_sums.per_block == keep);
-          return lloyd.run(start, o, 0.0);
+          switch (a) {
+            case Algorithm::hamerly: return run(kmeans::detail::Hamerly<T>{}, keep);
+            case Algorithm::elkan: return run(kmeans::detail::Elkan<T>{}, keep);
+            case Algorithm::yinyang: return run(kmeans::detail::Yinyang<T>{}, keep);
+            default: return run(kmeans::detail::Lloyd<T>{}, keep);
+          }
         };
         const auto kept = fit(true), fresh = fit(false);
         CHECK(kept.n_iter == 30);

@@ -130,13 +130,16 @@ TEMPLATE_TEST_CASE("k-means|| draws the reference's candidates and runs weighted
     std::vector<T> rows;
     for (const std::size_t i : cand.rows) rows.insert(rows.end(), X.view().row(i), X.view().row(i) + t.d);
     kmeans::detail::ThreadPool one(1);
+    kmeans::detail::PlusPlusSettings weighted;
+    weighted.weight = cand.mass.data();
     const std::vector<T> expected = kmeans::detail::kmeans_plus_plus(
-        one, kmeans::Matrix<const T>(rows.data(), cand.rows.size(), t.d), t.k, rng, cand.mass.data());
+        one, kmeans::Matrix<const T>(rows.data(), cand.rows.size(), t.d), t.k, rng, weighted);
 
     for (const std::size_t threads : {1, 2, 3}) {
       kmeans::detail::ThreadPool pool(threads);
       kmeans::detail::Rng again(99);
-      CHECK(kmeans::detail::kmeans_parallel(pool, X.view(), t.k, again, t.oversampling, t.rounds, weight) == expected);
+      const kmeans::detail::Problem<T> problem{pool, X.view(), t.k, weight};
+      CHECK(kmeans::detail::kmeans_parallel(problem, again, t.oversampling, t.rounds) == expected);
     }
   }
 }
@@ -179,8 +182,10 @@ TEMPLATE_TEST_CASE("k-means++ chooses the reference's rows, whether it keeps the
         CAPTURE(threads, keep);
         kmeans::detail::ThreadPool pool(threads);
         kmeans::detail::Rng rng(17);
-        CHECK(kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, rng, t.weighted ? w.data() : nullptr, nullptr,
-                                               keep) == expected);
+        kmeans::detail::PlusPlusSettings settings;
+        settings.weight = t.weighted ? w.data() : nullptr;
+        settings.keep_bytes = keep;
+        CHECK(kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, rng, settings) == expected);
       }
     }
   }
@@ -239,10 +244,13 @@ TEMPLATE_TEST_CASE("k-means++ picks the same centres with and without pruning", 
         CAPTURE(threads, keep);
         kmeans::detail::ThreadPool pool(threads);
         kmeans::detail::Rng plain_rng(5), pruned_rng(5);
-        const auto plain =
-            kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, plain_rng, weight, nullptr, keep, false);
-        const auto pruned =
-            kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, pruned_rng, weight, nullptr, keep, true);
+        kmeans::detail::PlusPlusSettings settings;
+        settings.weight = weight;
+        settings.keep_bytes = keep;
+        settings.prune = false;
+        const auto plain = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, plain_rng, settings);
+        settings.prune = true;
+        const auto pruned = kmeans::detail::kmeans_plus_plus(pool, X.view(), t.k, pruned_rng, settings);
         CHECK(pruned == plain);
       }
     }
@@ -288,7 +296,8 @@ TEST_CASE("k-means|| never picks a row of weight zero", "[init]") {
   kmeans::detail::ThreadPool pool(2);
   for (std::uint64_t s = 0; s < 10; ++s) {
     kmeans::detail::Rng rng(s);
-    const auto c = kmeans::detail::kmeans_parallel(pool, X.view(), 30, rng, 2.0, 5, w.data());
+    const auto c =
+        kmeans::detail::kmeans_parallel(kmeans::detail::Problem<double>{pool, X.view(), 30, w.data()}, rng, 2.0, 5);
     for (std::size_t j = 0; j < 30; ++j) {
       const long row = row_of(X, c, j);
       REQUIRE(row >= 0);

@@ -66,4 +66,43 @@ struct Options {
   std::function<bool(const Iteration&)> on_iteration;
 };
 
+/// @brief What MiniBatchKMeans' on_step callback is told after each step.
+struct MiniBatchStep {
+  std::size_t step;         ///< 1-based
+  double batch_inertia;     ///< the batch's weighted squared distances before the update, per batch row
+  double smoothed_inertia;  ///< its exponentially weighted average (what early stopping watches)
+};
+
+/// @brief Everything that configures a mini-batch fit. The defaults are scikit-learn's.
+struct MiniBatchOptions {
+  std::size_t n_clusters = 8;
+  /// Rows per step, drawn uniformly with replacement.
+  std::size_t batch_size = 1024;
+  /// Passes over the data: at most max_iter x rows / batch_size steps.
+  std::size_t max_iter = 100;
+  /// Stop when a step moves the centroids by at most tol x the mean per-feature variance of X
+  /// (sum of squared moves); 0 turns this off.
+  double tol = 0.0;
+  /// Stop after this many steps without a new minimum of the smoothed batch inertia; 0 turns
+  /// this off.
+  std::size_t max_no_improvement = 10;
+  /// Rows (drawn with replacement) the initialisation runs on; 0: 3 x batch_size, at least
+  /// 3 x n_clusters, at most the rows of X.
+  std::size_t init_size = 0;
+  /// Initialisations tried; the one with the lowest inertia on a further sample of init_size
+  /// rows is kept.
+  std::size_t n_init = 3;
+  /// Centroids whose absorbed weight is below this fraction of the largest are moved to random
+  /// batch rows (at each step after 10 x n_clusters rows, or when one has absorbed nothing).
+  double reassignment_ratio = 0.01;
+  Init init = Init::kmeans_plus_plus;
+  double oversampling = 2.0;    ///< Init::kmeans_parallel, as in Options
+  std::size_t init_rounds = 5;  ///< Init::kmeans_parallel, as in Options
+  std::uint64_t seed = 0;
+  /// Threads a fit and predict use, the caller's included; 0: all hardware threads.
+  std::size_t n_threads = 0;
+  /// Called after every step of fit(); return false to stop.
+  std::function<bool(const MiniBatchStep&)> on_step;
+};
+
 }  // namespace kmeans

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,11 @@ namespace kmeans::detail {
 inline std::size_t hardware_threads() noexcept {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
+}
+
+/// The threads a call with Options::n_threads = n_threads uses, the caller's included.
+inline std::size_t threads_for(std::size_t n_threads) noexcept {
+  return n_threads == 0 ? hardware_threads() : n_threads;
 }
 
 /// A short wait inside a spin loop.
@@ -189,5 +195,25 @@ class ThreadPool {
   std::unique_ptr<Share[]> shares_ = std::make_unique<Share[]>(size_);
   std::exception_ptr error_;
 };
+
+/// The pool of threads_for(n_threads) threads that every model, fit and call of that size
+/// shares: made when the first asks for it, ended when the last lets it go. A model takes its
+/// pool when it is made, so its const methods never create or replace one (they may run on
+/// several threads at once), copies share it, and many small models cost no threads each.
+/// Several fits at once on one pool never oversubscribe it: while one runs a job, another
+/// caller runs its own tasks on its own thread (ThreadPool::run), with the same results.
+inline std::shared_ptr<ThreadPool> shared_pool(std::size_t n_threads) {
+  static std::mutex mutex;
+  static std::unordered_map<std::size_t, std::weak_ptr<ThreadPool>> pools;
+  const std::size_t size = threads_for(n_threads);
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::weak_ptr<ThreadPool>& entry = pools[size];
+  std::shared_ptr<ThreadPool> pool = entry.lock();
+  if (!pool) {
+    pool = std::make_shared<ThreadPool>(size);
+    entry = pool;
+  }
+  return pool;
+}
 
 }  // namespace kmeans::detail

@@ -1,6 +1,7 @@
 #pragma once
 // What every fitted model does with new rows, given its centroids: label them (the kernel),
-// measure their squared distances to their centroids, or all their distances.
+// measure their squared distances to their centroids, or all their distances. predict,
+// transform and score below are the one implementation KMeans and MiniBatchKMeans share.
 
 #include <cmath>
 #include <cstddef>
@@ -9,8 +10,10 @@
 
 #include "../matrix.hpp"
 #include "blocks.hpp"
+#include "checks.hpp"
 #include "distance.hpp"
 #include "kernel.hpp"
+#include "stats.hpp"
 #include "thread_pool.hpp"
 
 namespace kmeans::detail {
@@ -64,6 +67,35 @@ std::vector<T> all_distances(ThreadPool& pool, Matrix<const T> X, const T* centr
         out[i * k + c] = static_cast<T>(std::sqrt(squared_distance(X.row(i), centroids + c * d, d)));
   });
   return out;
+}
+
+/// The nearest of the centroids C (k x d) for every row of X: a model's predict(X).
+template <class T>
+std::vector<std::int32_t> predict(ThreadPool& pool, Matrix<const T> C, Matrix<const T> X) {
+  require_columns("predict", X, C.cols());
+  if (X.rows() == 0) return {};
+  require_usable(pool, X, "X", X.rows());
+  return nearest_labels(pool, X, C.data(), C.rows());
+}
+
+/// The distances from every row of X to every centroid of C: a model's transform(X).
+template <class T>
+std::vector<T> transform(ThreadPool& pool, Matrix<const T> C, Matrix<const T> X) {
+  require_columns("transform", X, C.cols());
+  if (X.rows() == 0) return {};
+  require_usable(pool, X, "X", X.rows());
+  return all_distances(pool, X, C.data(), C.rows());
+}
+
+/// Minus the (weighted) inertia of X for the centroids C: a model's score(X[, weight]).
+template <class T>
+double score(ThreadPool& pool, Matrix<const T> C, Matrix<const T> X, const std::vector<double>* weight) {
+  require_columns("score", X, C.cols());
+  if (weight) require_weights(*weight, X.rows());
+  if (X.rows() == 0) return 0.0;
+  require_usable(pool, X, "X", X.rows());
+  std::vector<std::int32_t> labels;
+  return -label_rows_with_inertia(pool, X, C.data(), C.rows(), weight ? weight->data() : nullptr, labels);
 }
 
 }  // namespace kmeans::detail

@@ -1,0 +1,78 @@
+#pragma once
+// The interface between the iteration (iteration.hpp) and the exact algorithms (lloyd.hpp,
+// hamerly.hpp, elkan.hpp, yinyang.hpp). The iteration runs the passes over the blocks, sums
+// the clusters, updates and relocates the centroids, the same way for every algorithm; an
+// algorithm only labels a block's rows, from whatever bounds it keeps:
+//
+//   template <class T> class Algo {
+//    public:
+//     static constexpr Algorithm id;          // which Options::algorithm it is
+//     static constexpr SeedUse seed_use;      // what it takes from k-means++ (seeded_rows.hpp)
+//     static std::size_t bytes(n, k);         // the memory its bounds take
+//     // Before the first pass from `centroids`; `seeded` (or null): the rows' labels for
+//     // them and, if seed_use asks, bounds, already moved into `labels`.
+//     void start(const Problem<T>&, const T* centroids, SeededRows* seeded);
+//     void begin_pass(PackedCentroids<T>&, const T* centroids, bool bounds_empty);
+//     void label_block(BlockLabelling<T>&);   // labels rows [begin, end) through relabel()
+//     void end_pass();
+//     void centroids_moved(ThreadPool&, const T* old, const T* now);  // after an update
+//     void forget(std::size_t row);           // relocation moved the row: its bounds are void
+//   };
+//
+// Every algorithm gives Lloyd's labels, row by row (the ties to the lowest index included), so
+// every fit gives the same centroids, inertia and iterations whichever algorithm runs it.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "../matrix.hpp"
+#include "cluster_sums.hpp"
+#include "distance.hpp"
+#include "kernel.hpp"
+#include "problem.hpp"
+#include "thread_pool.hpp"
+
+namespace kmeans::detail {
+
+/// One block of a pass, as an algorithm's label_block sees it.
+template <class T>
+struct BlockLabelling {
+  const Problem<T>& problem;
+  const T* centroids;                // k x d
+  const PackedCentroids<T>& packed;  // the centroids, as the algorithm packed them in begin_pass
+  std::vector<std::int32_t>& labels;
+  BlockSlot& slot;
+  BlockSums& sums;
+  std::size_t entry;  // the block's entry in `sums`
+  std::size_t begin, end;
+  bool bounds_empty;  // the first pass: no bounds yet, every row is scored
+  bool want_inertia;  // add each row's weighted squared distance to its centroid to slot.inertia
+
+  Matrix<const T> X() const noexcept { return problem.X; }
+  std::size_t k() const noexcept { return problem.k; }
+  std::size_t d() const noexcept { return problem.X.cols(); }
+
+  /// Row i's squared distance to centroid c, in double (squared_distance's bits).
+  double squared_distance_to(std::size_t i, std::size_t c) const noexcept {
+    return squared_distance(problem.X.row(i), centroids + c * d(), d());
+  }
+
+  /// Row i is labelled `label` by this pass.
+  void relabel(std::size_t i, std::int32_t label) {
+    if (labels[i] == label) return;
+    ++slot.changed;
+    sums.moved(entry, labels[i], label);
+    labels[i] = label;
+  }
+
+  /// slot.inertia += row i's weighted squared distance to centroid c.
+  void add_inertia(std::size_t i, std::size_t c) { slot.inertia += problem.weight_of(i) * squared_distance_to(i, c); }
+
+  /// add_inertia for every row of the block, to its label, in row order.
+  void add_block_inertia() {
+    for (std::size_t i = begin; i < end; ++i) add_inertia(i, static_cast<std::size_t>(labels[i]));
+  }
+};
+
+}  // namespace kmeans::detail

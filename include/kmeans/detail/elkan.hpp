@@ -1,0 +1,132 @@
+#pragma once
+// Elkan (2003): per row an upper bound on the distance to its centroid and one lower bound per
+// centroid; a centroid whose bound (or half its distance to the row's centroid) clears the
+// upper bound is skipped, the others are scored with direct double distances and Lloyd's
+// lowest-index rule. O(n k) memory, so fits whose bounds would pass Options::elkan_max_bytes
+// run Hamerly instead (fit.hpp).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "../options.hpp"
+#include "algorithm.hpp"
+#include "distance.hpp"
+#include "geometry.hpp"
+#include "seeded_rows.hpp"
+
+namespace kmeans::detail {
+
+/// Elkan: per row, an upper bound on the distance to its centroid and one lower bound per
+/// centroid. O(n k) memory, so fits whose bounds would pass a cap use Hamerly instead.
+struct ElkanBounds {
+  std::vector<double> upper, lower;  // n; n x k
+  std::size_t k = 0;
+
+  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (k + 1) * sizeof(double); }
+
+  void reset(std::size_t n, std::size_t k_) {
+    k = k_;
+    upper.assign(n, std::numeric_limits<double>::infinity());
+    lower.assign(n * k, 0.0);
+  }
+  void forget(std::size_t i) { upper[i] = std::numeric_limits<double>::infinity(); }
+
+  /// Labels row x (label a on entry) from its bounds, computing only the distances they leave
+  /// open; returns the new label and adds the distances computed to `evaluations`.
+  template <class T>
+  std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
+                    const CentroidGeometry& g, std::size_t& evaluations) {
+    double* low = lower.data() + i * k;
+    double u = upper[i] + g.shift[a];
+    for (std::size_t c = 0; c < k; ++c) low[c] = lowered(low[c], g.shift[c]);
+    if (u < skip_margin * g.half_gap[a]) {
+      upper[i] = u;
+      return a;
+    }
+    bool tight = false;
+    double best = 0;  // squared distance to a, once tight
+    for (std::size_t c = 0; c < k; ++c) {
+      if (c == a) continue;
+      const double z = std::max(low[c], g.half_cc[a * k + c]);
+      if (u < skip_margin * z) continue;
+      if (!tight) {
+        best = squared_distance(x, centroids + a * d, d);
+        u = low[a] = std::sqrt(best);
+        tight = true;
+        ++evaluations;
+        if (u < skip_margin * z) continue;
+      }
+      const double dc = squared_distance(x, centroids + c * d, d);
+      ++evaluations;
+      low[c] = std::sqrt(dc);
+      // nearest_exact's rule: the lowest (squared distance, index).
+      if (dc < best || (dc == best && c < a)) {
+        a = c;
+        best = dc;
+        u = low[c];
+      }
+    }
+    upper[i] = u;
+    return a;
+  }
+
+  /// Row x with every distance computed (the first pass): its label, by nearest_exact's rule.
+  template <class T>
+  std::size_t label_all(std::size_t i, const T* x, const T* centroids, std::size_t d) {
+    double* low = lower.data() + i * k;
+    std::size_t a = 0;
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      const double dc = squared_distance(x, centroids + c * d, d);
+      low[c] = std::sqrt(dc);
+      if (dc < best) {
+        best = dc;
+        a = c;
+      }
+    }
+    upper[i] = low[a];
+    return a;
+  }
+};
+
+template <class T>
+class Elkan {
+ public:
+  static constexpr Algorithm id = Algorithm::elkan;
+  static constexpr SeedUse seed_use = SeedUse::none;
+
+  void start(const Problem<T>& p, const T*, SeededRows*) {
+    k_ = p.k;
+    d_ = p.X.cols();
+    bounds_.reset(p.X.rows(), k_);
+  }
+  void begin_pass(PackedCentroids<T>&, const T*, bool) {}  // no kernel: direct distances
+  void label_block(BlockLabelling<T>& b) {
+    const Matrix<const T> X = b.X();
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+      std::size_t a;
+      if (b.bounds_empty) {
+        a = bounds_.label_all(i, X.row(i), b.centroids, d_);
+        b.slot.evaluations += k_;
+      } else {
+        a = bounds_.label(i, X.row(i), static_cast<std::size_t>(b.labels[i]), b.centroids, d_, geometry_,
+                          b.slot.evaluations);
+      }
+      b.relabel(i, static_cast<std::int32_t>(a));
+    }
+    if (b.want_inertia) b.add_block_inertia();
+  }
+  void end_pass() { geometry_.shifts_applied(); }
+  void centroids_moved(ThreadPool& pool, const T* old, const T* now) { geometry_.update(pool, old, now, k_, d_, true); }
+  void forget(std::size_t row) { bounds_.forget(row); }
+
+ private:
+  std::size_t k_ = 0, d_ = 0;
+  ElkanBounds bounds_;
+  CentroidGeometry geometry_;
+};
+
+}  // namespace kmeans::detail

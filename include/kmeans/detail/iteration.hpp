@@ -1,0 +1,239 @@
+#pragma once
+// The iteration every exact algorithm runs (the algorithm labels, this file does the rest).
+// Per iteration, one pass over X: each block labels its rows (the algorithm's label_block),
+// counts label changes, sums direct squared distances (when the callback will read them) and
+// accumulates its rows into per-cluster sums (cluster_sums.hpp); entries merge in block order.
+// Then the centroids are the means, and empty clusters take the rows farthest from their
+// centroids (relocation.hpp). After the last iteration one more pass labels the rows for the
+// final centroids and sums their inertia (only sums it, when the last pass found the labels
+// stable). All algorithms give the same labels, so the same bits.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "../options.hpp"
+#include "algorithm.hpp"
+#include "blocks.hpp"
+#include "cluster_sums.hpp"
+#include "collective.hpp"
+#include "kernel.hpp"
+#include "problem.hpp"
+#include "relocation.hpp"
+#include "seeded_rows.hpp"
+
+namespace kmeans::detail {
+
+/// What one run of iterations (one restart) ends with.
+template <class T>
+struct RunResult {
+  std::vector<T> centroids;          // k x d
+  std::vector<std::int32_t> labels;  // of the final centroids
+  double inertia = 0.0;              // of the final centroids
+  std::size_t n_iter = 0;
+  bool converged = false;
+  bool stopped = false;  // the callback returned false
+};
+
+/// The iteration's working memory, kept by a model between fits so that refitting allocates
+/// little: the block slots, the clusters' sums, the packed centroids.
+template <class T>
+struct Workspace {
+  std::vector<BlockSlot> slots;
+  ClusterSums totals;
+  PackedCentroids<T> packed;
+  bool keep_block_sums = true;  // false: sum every row in every pass (the tests compare the two)
+
+  void reserve(const Problem<T>& p) {
+    const std::size_t n_blocks = block_count(p.X.rows()), k = p.k, d = p.X.cols();
+    slots.resize(slot_count(p.pool.size(), n_blocks, (k * d + k) * 8));
+    totals.reserve(slots.size(), n_blocks, k, d, p.X.rows() * d * sizeof(T), keep_block_sums);
+    for (auto& s : slots) {
+      s.start.resize(k);
+      s.order.resize(block_rows);
+      s.scan.reserve(block_rows);
+    }
+  }
+};
+
+/// Iterates one algorithm (lloyd.hpp, hamerly.hpp, elkan.hpp, yinyang.hpp) over a problem.
+template <class T, class Algo>
+class IterationDriver {
+ public:
+  IterationDriver(const Problem<T>& problem, Workspace<T>& work, Algo& algo)
+      : p_(problem), work_(work), algo_(algo), d_(problem.X.cols()) {
+    work.reserve(problem);
+  }
+
+  /// Iterates from `centroids` until a stopping rule holds. `seeded` (or null): the rows'
+  /// labels for these centroids (and bounds, as Algo::seed_use asks), taken over, so that the
+  /// first pass only sums the rows (Lloyd) or skips those the bounds settle (Hamerly) instead
+  /// of scoring every row; the same labels, so the same result.
+  RunResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled, SeededRows* seeded) {
+    RunResult<T> out;
+    out.labels.assign(p_.X.rows(), -1);
+    const bool from_seed = seeded && seeded->labels.size() == p_.X.rows();
+    if (from_seed) out.labels = std::move(seeded->labels);
+    algo_.start(p_, centroids.data(), from_seed ? seeded : nullptr);
+    work_.totals.blocks.all_stale();  // they may hold another run's sums
+    std::vector<T> next(centroids.size());
+    // The per-iteration inertia costs a distance per row; only the callback reads it.
+    const bool want_inertia = static_cast<bool>(options.on_iteration);
+    bool labels_current = false;  // labels and out.inertia belong to `centroids`
+    bool labels_stable = false;   // the labels do, the inertia was not summed
+    for (std::size_t it = 1; it <= options.max_iter; ++it) {
+      Pass pass = it == 1 && from_seed && Algo::seed_use == SeedUse::labels
+                      ? sum_pass(centroids, out.labels, want_inertia)
+                      : label_pass<true>(centroids, out.labels, want_inertia, it == 1 && !from_seed);
+      if (p_.peers) share<true>(pass);
+      out.n_iter = it;
+      out.inertia = pass.inertia;
+      labels_current = want_inertia;
+      if (!options.run_till_max_iter && it > 1 && pass.changed == 0) {
+        out.converged = true;
+        labels_stable = true;
+        if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0, pass.evaluations});
+        break;
+      }
+      update(centroids, next, out.labels);
+      algo_.centroids_moved(p_.pool, centroids.data(), next.data());
+      double shift = 0.0;
+      for (std::size_t i = 0; i < next.size(); ++i) {
+        const double t = static_cast<double>(next[i]) - static_cast<double>(centroids[i]);
+        shift += t * t;
+      }
+      centroids.swap(next);
+      labels_current = false;
+      bool stop = options.on_iteration && !options.on_iteration(Iteration{it, pass.inertia, shift, pass.evaluations});
+      if (p_.peers) stop = p_.peers->any(stop);  // every process stops together
+      if (stop) {
+        out.stopped = true;
+        break;
+      }
+      if (!options.run_till_max_iter && shift <= tol_scaled) {
+        out.converged = true;
+        break;
+      }
+    }
+    if (!labels_current) {
+      Pass last =
+          labels_stable ? inertia_pass(centroids, out.labels) : label_pass<false>(centroids, out.labels, true, false);
+      if (p_.peers) share<false>(last);
+      out.inertia = last.inertia;
+    }
+    out.centroids = std::move(centroids);
+    return out;
+  }
+
+ private:
+  struct Pass {
+    double inertia = 0.0;
+    std::size_t changed = 0;
+    std::size_t evaluations = 0;
+  };
+
+  /// A pass in which the algorithm labels every block; with Accumulate, the clusters' totals
+  /// too. `bounds_empty`: the first pass, the algorithm's bounds hold nothing yet.
+  template <bool Accumulate>
+  Pass label_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia,
+                  bool bounds_empty) {
+    algo_.begin_pass(work_.packed, centroids.data(), bounds_empty);
+    Pass pass = over_blocks<Accumulate>(centroids, labels, want_inertia, bounds_empty,
+                                        [&](BlockLabelling<T>& b) { algo_.label_block(b); });
+    algo_.end_pass();
+    return pass;
+  }
+
+  /// The first pass when the labels already belong to `centroids` (from k-means++): the rows
+  /// are only summed (the same totals and inertia, in the same order), not scored.
+  Pass sum_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia) {
+    Pass pass = over_blocks<true>(centroids, labels, want_inertia, false, [&](BlockLabelling<T>& b) {
+      if (want_inertia) b.add_block_inertia();
+    });
+    pass.evaluations = want_inertia ? p_.X.rows() : 0;
+    return pass;
+  }
+
+  /// The inertia of labels that belong to `centroids`: each row's direct distance to its own
+  /// centroid, summed per block in row order and merged in block order as a labelling pass
+  /// with want_inertia sums it (the same bits), without labelling the rows again.
+  Pass inertia_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
+    return over_blocks<false>(centroids, labels, true, false, [](BlockLabelling<T>& b) { b.add_block_inertia(); });
+  }
+
+  /// For every block, in waves of slots: on_block(its BlockLabelling), then with Accumulate its
+  /// rows summed per cluster; the slots' counts merged in block order into the pass.
+  template <bool Accumulate, class OnBlock>
+  Pass over_blocks(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia,
+                   bool bounds_empty, OnBlock&& on_block) {
+    ClusterSums& totals = work_.totals;
+    const bool row_by_row = totals.start_pass<Accumulate>();
+    Pass pass;
+    for_block_waves(
+        p_.pool, p_.X.rows(), work_.slots,
+        [&](BlockSlot& s, std::size_t begin, std::size_t end) {
+          s.start_block();
+          const std::size_t e = totals.entry_of(static_cast<std::size_t>(&s - work_.slots.data()), begin);
+          BlockLabelling<T> b{p_,  centroids.data(), work_.packed, labels, s, totals.blocks, e, begin,
+                              end, bounds_empty,     want_inertia};
+          on_block(b);
+          if (Accumulate) totals.accumulate_block(s, e, p_.X, p_.weight, labels, begin, end, row_by_row);
+        },
+        [&](std::size_t n) {
+          for (std::size_t t = 0; t < n; ++t) {
+            pass.inertia += work_.slots[t].inertia;
+            pass.changed += work_.slots[t].changed;
+            pass.evaluations += work_.slots[t].evaluations;
+          }
+          if (Accumulate) totals.add_wave(p_.pool, n);
+        });
+    // Across processes every cluster is merged: each process's totals were replaced by the
+    // global ones after the last pass (share).
+    if (Accumulate && totals.blocks.per_block) totals.merge_blocks(p_.pool, p_.peers != nullptr);
+    return pass;
+  }
+
+  /// Replaces this process's totals of a pass by those over all processes (with Accumulate,
+  /// the clusters' sums, weights and counts too).
+  template <bool Accumulate>
+  void share(Pass& pass) {
+    ClusterSums& totals = work_.totals;
+    const std::size_t k = p_.k;
+    std::vector<double> all;
+    if (Accumulate) {
+      all.reserve(k * d_ + 2 * k + 3);
+      all = totals.sums;
+      all.insert(all.end(), totals.mass.begin(), totals.mass.end());
+      for (const std::int64_t c : totals.counts) all.push_back(static_cast<double>(c));  // exact below 2^53
+    }
+    all.push_back(pass.inertia);
+    all.push_back(static_cast<double>(pass.changed));
+    all.push_back(static_cast<double>(pass.evaluations));
+    p_.peers->sum(all.data(), all.size());
+    if (Accumulate) {
+      std::copy_n(all.begin(), k * d_, totals.sums.begin());
+      std::copy_n(all.begin() + static_cast<std::ptrdiff_t>(k * d_), k, totals.mass.begin());
+      for (std::size_t c = 0; c < k; ++c) totals.counts[c] = static_cast<std::int64_t>(all[k * d_ + k + c]);
+    }
+    const std::size_t tail = all.size() - 3;
+    pass.inertia = all[tail];
+    pass.changed = static_cast<std::size_t>(all[tail + 1]);
+    pass.evaluations = static_cast<std::size_t>(all[tail + 2]);
+  }
+
+  /// next = weighted means of the clusters after relocating empty ones (no rows, or only
+  /// rows of weight zero); a cluster left empty keeps its centroid.
+  void update(const std::vector<T>& centroids, std::vector<T>& next, std::vector<std::int32_t>& labels) {
+    relocate_empty_clusters(p_, centroids, labels, work_.totals, [&](std::size_t row) { algo_.forget(row); });
+    work_.totals.means(centroids, next);
+  }
+
+  const Problem<T>& p_;
+  Workspace<T>& work_;
+  Algo& algo_;
+  std::size_t d_;
+};
+
+}  // namespace kmeans::detail
