@@ -1,12 +1,18 @@
-// Several models fitted at once from user threads, the threads a fit really uses, and
-// threads left behind (none) after a fit ends, is cancelled or throws.
+// Several models fitted at once from user threads, const methods called at once on a model
+// and on its copies, the threads a fit really uses and models share, and threads left behind
+// (none) after a fit ends, is cancelled or throws.
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <future>
 #include <kmeans/kmeans_model.hpp>
+#include <kmeans/minibatch.hpp>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #if defined(__linux__)
@@ -14,7 +20,7 @@
 #endif
 
 #include "catch.hpp"
-#include "checks.hpp"
+#include "model_checks.hpp"
 #include "test_data.hpp"
 
 using kmeans::KMeans;
@@ -67,7 +73,98 @@ std::size_t thread_count_settled(std::size_t expected) {
 }
 #endif
 
+/// What predict, transform and score give for X.
+template <class Model>
+struct Answers {
+  std::vector<std::int32_t> labels;
+  std::vector<double> distances;
+  double score = 0;
+
+  bool operator==(const Answers& o) const {
+    return labels == o.labels && distances.size() == o.distances.size() &&
+           std::memcmp(distances.data(), o.distances.data(), distances.size() * sizeof(double)) == 0 &&
+           bits(score) == bits(o.score);
+  }
+};
+
+template <class Model>
+Answers<Model> answers(const Model& model, kmeans::Matrix<const double> X) {
+  return {model.predict(X), model.transform(X), model.score(X)};
+}
+
+/// Two threads each call predict, transform and score `rounds` times on `model` (fitted, or a
+/// fresh copy of a fitted one) while the other does; every answer must equal `expected`. A
+/// hang (the defect this guards against hung every time at -O2) ends the test binary after a
+/// minute rather than the CI run.
+template <class Model>
+bool same_answers_from_two_threads(const Model& model, kmeans::Matrix<const double> X, const Answers<Model>& expected) {
+  constexpr int rounds = 20;
+  std::vector<std::future<bool>> done;
+  for (int t = 0; t < 2; ++t)
+    done.push_back(std::async(std::launch::async, [&] {
+      bool same = true;
+      for (int r = 0; r < rounds; ++r) same = same && answers(model, X) == expected;
+      return same;
+    }));
+  for (auto& f : done) {
+    if (f.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      std::fprintf(stderr, "concurrent const calls did not finish within a minute: a hang\n");
+      std::_Exit(1);  // the threads cannot be joined; a hung test must not hang CI
+    }
+  }
+  bool same = true;
+  for (auto& f : done) same = f.get() && same;
+  return same;
+}
+
+kmeans::KMeans<double> fitted_kmeans(kmeans::Matrix<const double> X, std::size_t n_threads) {
+  Options o;
+  o.n_clusters = 7;
+  o.n_threads = n_threads;
+  kmeans::KMeans<double> km(o);
+  km.fit(X);
+  return km;
+}
+
+kmeans::MiniBatchKMeans<double> fitted_minibatch(kmeans::Matrix<const double> X, std::size_t n_threads) {
+  kmeans::MiniBatchOptions o;
+  o.n_clusters = 7;
+  o.n_threads = n_threads;
+  o.batch_size = 256;
+  kmeans::MiniBatchKMeans<double> mb(o);
+  mb.fit(X);
+  return mb;
+}
+
 }  // namespace
+
+TEMPLATE_TEST_CASE("const methods called at once from two threads, on a model and on a fresh copy, give its answers",
+                   "[concurrency]", kmeans::KMeans<double>, kmeans::MiniBatchKMeans<double>) {
+  const auto data = blobs<double>(3000, 12, 7, 2.0, 41);
+  const auto X = data.view();
+  for (const std::size_t n_threads : {1, 3}) {
+    CAPTURE(n_threads);
+    TestType model = [&] {
+      if constexpr (std::is_same_v<TestType, kmeans::KMeans<double>>)
+        return fitted_kmeans(X, n_threads);
+      else
+        return fitted_minibatch(X, n_threads);
+    }();
+    const Answers<TestType> expected = answers(model, X);
+    CHECK(expected.labels.size() == X.rows());
+    CHECK(same_answers_from_two_threads(model, X, expected));
+    const TestType copy(model);  // fresh: no call has run on it yet
+    CHECK(same_answers_from_two_threads(copy, X, expected));
+    TestType assigned = [&] {
+      if constexpr (std::is_same_v<TestType, kmeans::KMeans<double>>)
+        return fitted_kmeans(blobs<double>(500, 12, 3, 1.0, 5).view(), 2);
+      else
+        return fitted_minibatch(blobs<double>(500, 12, 3, 1.0, 5).view(), 2);
+    }();
+    assigned = model;
+    CHECK(same_answers_from_two_threads(assigned, X, expected));
+  }
+}
 
 TEST_CASE("eight fits at once from eight threads each equal their single-threaded result", "[concurrency]") {
   constexpr std::size_t fits = 8;
@@ -106,6 +203,13 @@ TEST_CASE("a fit runs on exactly n_threads threads and leaves none behind", "[co
     CHECK(during == before + 2);  // the caller is the third
     km.predict(data.view());
     CHECK(thread_count() == before + 2);  // predict reuses the pool
+
+    // Copies, other models with the same n_threads and their predicts share that pool.
+    const KMeans<double> copy(km);
+    KMeans<double> other(o);
+    other.fit(data.view());
+    copy.predict(data.view());
+    CHECK(thread_count() == before + 2);
 
     // A fit that throws from its callback leaves no extra thread either.
     o.on_iteration = [](const kmeans::Iteration&) -> bool { throw std::runtime_error("stop"); };

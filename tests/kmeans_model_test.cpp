@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "catch.hpp"
-#include "checks.hpp"
+#include "model_checks.hpp"
 #include "reference.hpp"
 #include "test_data.hpp"
 

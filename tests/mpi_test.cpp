@@ -19,7 +19,7 @@
 #define CATCH_CONFIG_RUNNER
 #endif
 #include "catch.hpp"
-#include "checks.hpp"
+#include "model_checks.hpp"
 #include "reference.hpp"
 
 using kmeans::Algorithm;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "catch.hpp"
-#include "checks.hpp"
+#include "model_checks.hpp"
 #include "reference.hpp"
 #include "test_data.hpp"
 

@@ -43,8 +43,8 @@ struct BlockLabelling {
   const PackedCentroids<T>& packed;  // the centroids, as the algorithm packed them in begin_pass
   std::vector<std::int32_t>& labels;
   BlockSlot& slot;
-  BlockSums& sums;
-  std::size_t entry;  // the block's entry in `sums`
+  BlockSums& block_sums;
+  std::size_t entry;  // the block's entry in block_sums
   std::size_t begin, end;
   bool bounds_empty;  // the first pass: no bounds yet, every row is scored
   bool want_inertia;  // add each row's weighted squared distance to its centroid to slot.inertia
@@ -62,7 +62,7 @@ struct BlockLabelling {
   void relabel(std::size_t i, std::int32_t label) {
     if (labels[i] == label) return;
     ++slot.changed;
-    sums.moved(entry, labels[i], label);
+    block_sums.moved(entry, labels[i], label);
     labels[i] = label;
   }
 

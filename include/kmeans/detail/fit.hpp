@@ -27,8 +27,8 @@ namespace kmeans::detail {
 /// options.elkan_max_bytes.
 inline Algorithm resolve_algorithm(const Options& o, std::size_t n, std::size_t k) {
   Algorithm a = o.algorithm;
-  // Measured (bench/compare_algorithms.py, README): Hamerly was the fastest of ours at 36 of
-  // 40 points and within 11% of Lloyd at the rest; with one cluster there is nothing to skip.
+  // Hamerly is the fastest of ours at most points bench/compare_algorithms.py measures (README,
+  // Algorithms) and close to Lloyd at the rest; with one cluster there is nothing to skip.
   if (a == Algorithm::automatic) a = k == 1 ? Algorithm::lloyd : Algorithm::hamerly;
   if (a == Algorithm::elkan && ElkanBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
   if (a == Algorithm::yinyang && YinyangBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;

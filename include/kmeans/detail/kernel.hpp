@@ -50,8 +50,7 @@ namespace kmeans::detail {
 
 /// Tile sizes: R x P accumulators, P panel vectors and one broadcast must fit the registers.
 /// With 32 registers, 5 x 4 (20 accumulators, 9 loads per 20 FMAs) measured best on AVX-512
-/// (bench_kmeans assign/*: R = 4, 5, 6 gave 69, 91, 91 GFLOP/s in double, 114, 145, 136 in
-/// float at n 2000, d 200, k 80 on one core; see bench/README.md).
+/// (the sweep of R is in bench/README.md).
 inline constexpr std::size_t tile_rows = simd_register_count >= 32 ? 5 : 4;
 inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
 
@@ -60,7 +59,7 @@ inline constexpr std::size_t tile_panels = simd_register_count >= 32 ? 4 : 2;
 inline constexpr std::size_t small_k_max = simd_register_count >= 32 ? 5 : 2;
 
 /// A tile's rows are fetched into cache one tile ahead when they take at most this many bytes
-/// (bench/README.md step 15).
+/// (short rows: the hardware streams long ones well by itself; bench/README.md).
 inline constexpr std::size_t prefetch_tile_bytes = std::size_t{16} << 10;
 
 /// Centroids packed once per iteration for the kernel. Panel p holds centroids pW .. pW + W - 1
@@ -351,7 +350,7 @@ inline T lane_min(T (&v)[W]) noexcept {
 /// of fewer than one vector). The order of additions depends on d and the vector width; any
 /// order serves, since the bound covers the rounding of this sum many times over. (lane_sum
 /// in distance.hpp, which fixes the order for every instruction set, ends short rows with a
-/// long scalar chain: 13% of the kernel's time at d = 50.)
+/// long scalar chain, a visible share of the kernel's time at d = 50.)
 template <class T>
 inline double row_norm2(const T* x, std::size_t d) noexcept {
   using D = batch<double>;

@@ -21,6 +21,28 @@
 
 namespace kmeans::mpi::detail {
 
+/// The mean per-feature variance of every process's rows: each process's column moments,
+/// combined in process order (the same bits on every process).
+template <class T>
+double global_mean_variance(kmeans::detail::ThreadPool& pool, Matrix<const T> rows, MpiPeers& peers) {
+  namespace kd = kmeans::detail;
+  const std::size_t d = rows.cols();
+  const kd::Moments local = kd::column_moments(pool, rows);
+  std::vector<double> packed{local.count};
+  packed.insert(packed.end(), local.mean.begin(), local.mean.end());
+  packed.insert(packed.end(), local.m2.begin(), local.m2.end());
+  const std::vector<double> values = kd::gather_doubles(peers, packed);
+  kd::Moments total(d);
+  for (std::size_t at = 0; at < values.size(); at += 1 + 2 * d) {
+    kd::Moments m(d);
+    m.count = values[at];
+    std::copy_n(values.begin() + static_cast<long>(at + 1), d, m.mean.begin());
+    std::copy_n(values.begin() + static_cast<long>(at + 1 + d), d, m.m2.begin());
+    total.add(m);
+  }
+  return total.mean_variance();
+}
+
 /// The distributed fit, checked on every process (an error anywhere is thrown everywhere):
 /// the fit driver over this process's rows with the other processes as its peers.
 template <class T>
@@ -81,25 +103,8 @@ kmeans::detail::FitResult<T> fit(MPI_Comm comm, Matrix<const T> X, const std::ve
     MPI_Bcast(start.data(), static_cast<int>(k * d * sizeof(T)), MPI_BYTE, 0, comm);
   }
 
-  // tol scales with the variance of all the rows: every process's column moments, combined
-  // in process order.
-  double tol_scaled = 0.0;
-  if (!options.run_till_max_iter && options.tol > 0) {
-    const kd::Moments local = kd::column_moments(pool, rows);
-    std::vector<double> packed{local.count};
-    packed.insert(packed.end(), local.mean.begin(), local.mean.end());
-    packed.insert(packed.end(), local.m2.begin(), local.m2.end());
-    const std::vector<double> values = kd::gather_doubles(peers, packed);
-    kd::Moments total(d);
-    for (std::size_t at = 0; at < values.size(); at += 1 + 2 * d) {
-      kd::Moments m(d);
-      m.count = values[at];
-      std::copy_n(values.begin() + static_cast<long>(at + 1), d, m.mean.begin());
-      std::copy_n(values.begin() + static_cast<long>(at + 1 + d), d, m.m2.begin());
-      total.add(m);
-    }
-    tol_scaled = options.tol * total.mean_variance();
-  }
+  const double tol_scaled =
+      options.run_till_max_iter || !(options.tol > 0) ? 0.0 : options.tol * global_mean_variance(pool, rows, peers);
 
   // Every process runs the same algorithm: the one the largest process's memory allows.
   std::size_t largest = 0;

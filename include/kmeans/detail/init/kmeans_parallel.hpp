@@ -3,6 +3,7 @@
 // greedy k-means++ on those. Far fewer passes over X than k-means++ when k is large; the
 // distributed fit's init.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,27 @@ inline double row_uniform(std::uint64_t seed, std::uint64_t round, std::uint64_t
   std::uint64_t state = seed ^ (0x9e3779b97f4a7c15ULL * (round + 1));
   state = splitmix64(state) ^ row;
   return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
+}
+
+/// Each of m candidates' weight: the total weight of the rows nearest to it (nearest[i], row
+/// i's candidate), over every process's rows, summed in block order.
+template <class T>
+std::vector<double> candidate_mass(const Problem<T>& p, const std::vector<std::uint32_t>& nearest, std::size_t m) {
+  const std::size_t n = p.X.rows();
+  std::vector<double> mass(m, 0.0);
+  std::vector<std::vector<double>> slots(slot_count(p.pool.size(), block_count(n), m * sizeof(double)),
+                                         std::vector<double>(m));
+  for_blocks_ordered(
+      p.pool, n, slots,
+      [&](std::vector<double>& s, std::size_t begin, std::size_t end) {
+        std::fill(s.begin(), s.end(), 0.0);
+        for (std::size_t i = begin; i < end; ++i) s[nearest[i]] += p.weight_of(i);
+      },
+      [&](const std::vector<double>& s, std::size_t) {
+        for (std::size_t c = 0; c < m; ++c) mass[c] += s[c];
+      });
+  if (p.peers) p.peers->sum(mass.data(), m);
+  return mass;
 }
 
 /// k-means|| (Bahmani et al. 2012). One row is drawn (in proportion to weight), then each
@@ -115,23 +137,8 @@ std::vector<T> kmeans_parallel(const Problem<T>& p, Rng& rng, double oversamplin
     if (candidates.size() / d > from) phi = absorb(from);
   }
 
-  // Each candidate weighs as much as the rows nearest to it.
   const std::size_t m = candidates.size() / d;
-  std::vector<double> mass(m, 0.0);
-  {
-    std::vector<std::vector<double>> slots(slot_count(pool.size(), n_blocks, m * sizeof(double)),
-                                           std::vector<double>(m));
-    for_blocks_ordered(
-        pool, n, slots,
-        [&](std::vector<double>& s, std::size_t begin, std::size_t end) {
-          std::fill(s.begin(), s.end(), 0.0);
-          for (std::size_t i = begin; i < end; ++i) s[nearest[i]] += w(i);
-        },
-        [&](const std::vector<double>& s, std::size_t) {
-          for (std::size_t c = 0; c < m; ++c) mass[c] += s[c];
-        });
-    if (peers) peers->sum(mass.data(), m);
-  }
+  const std::vector<double> mass = candidate_mass(p, nearest, m);
   if (m <= k) {
     std::vector<T> centers(k * d);
     for (std::size_t c = 0; c < k; ++c) std::copy_n(candidates.data() + (c % m) * d, d, centers.data() + c * d);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "catch.hpp"
-#include "checks.hpp"
+#include "model_checks.hpp"
 #include "test_data.hpp"
 
 using kmeans::KMeans;
