@@ -8,9 +8,8 @@
 //    public:
 //     static constexpr Algorithm id;          // which Options::algorithm it is
 //     static constexpr SeedUse seed_use;      // what it takes from k-means++ (seeded_rows.hpp)
-//     static std::size_t bytes(n, k);         // the memory its bounds take
-//     // Before the first pass from `centroids`; `seeded` (or null): the rows' labels for
-//     // them and, if seed_use asks, bounds, already moved into `labels`.
+//     // Before the first pass from `centroids`. `seeded` (or null): what k-means++ left
+//     // for them; the run already took the labels, the bounds (if seed_use asks) are its.
 //     void start(const Problem<T>&, const T* centroids, SeededRows* seeded);
 //     void begin_pass(PackedCentroids<T>&, const T* centroids, bool bounds_empty);
 //     void label_block(BlockLabelling<T>&);   // labels rows [begin, end) through relabel()
@@ -19,8 +18,9 @@
 //     void forget(std::size_t row);           // relocation moved the row: its bounds are void
 //   };
 //
-// Every algorithm gives Lloyd's labels, row by row (the ties to the lowest index included), so
-// every fit gives the same centroids, inertia and iterations whichever algorithm runs it.
+// The bounded algorithms take end_pass, centroids_moved and forget from BoundedAlgorithm
+// (geometry.hpp). Every algorithm gives Lloyd's labels, row by row (ties to the lowest index
+// included), so every fit gives the same centroids, inertia and iterations whichever runs it.
 
 #include <cstddef>
 #include <cstdint>

@@ -93,7 +93,7 @@ struct ElkanBounds {
 };
 
 template <class T>
-class Elkan {
+class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
  public:
   static constexpr Algorithm id = Algorithm::elkan;
   static constexpr SeedUse seed_use = SeedUse::none;
@@ -119,14 +119,6 @@ class Elkan {
     }
     if (b.want_inertia) b.add_block_inertia();
   }
-  void end_pass() { geometry_.shifts_applied(); }
-  void centroids_moved(ThreadPool& pool, const T* old, const T* now) { geometry_.update(pool, old, now, k_, d_, true); }
-  void forget(std::size_t row) { bounds_.forget(row); }
-
- private:
-  std::size_t k_ = 0, d_ = 0;
-  ElkanBounds bounds_;
-  CentroidGeometry geometry_;
 };
 
 }  // namespace kmeans::detail

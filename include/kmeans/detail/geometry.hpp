@@ -84,6 +84,25 @@ struct CentroidGeometry {
   }
 };
 
+/// What the bounded algorithms (hamerly.hpp, elkan.hpp, yinyang.hpp) share: their bounds, the
+/// centroids' geometry the bounds read (`Pairwise`: with every centroid-to-centroid distance,
+/// as Elkan's need), and the steps of the algorithm interface that only move those.
+template <class Bounds, bool Pairwise>
+class BoundedAlgorithm {
+ public:
+  void end_pass() { geometry_.shifts_applied(); }
+  template <class T>
+  void centroids_moved(ThreadPool& pool, const T* old, const T* now) {
+    geometry_.update(pool, old, now, k_, d_, Pairwise);
+  }
+  void forget(std::size_t row) { bounds_.forget(row); }
+
+ protected:
+  std::size_t k_ = 0, d_ = 0;
+  Bounds bounds_;
+  CentroidGeometry geometry_;
+};
+
 }  // namespace kmeans::detail
 
 KMEANS_SIMD_END

@@ -50,7 +50,7 @@ struct HamerlyBounds {
 };
 
 template <class T>
-class Hamerly {
+class Hamerly : public BoundedAlgorithm<HamerlyBounds, false> {
  public:
   static constexpr Algorithm id = Algorithm::hamerly;
   /// k-means++ leaves each row's distance to its nearest centre and a lower bound on the others.
@@ -71,16 +71,6 @@ class Hamerly {
     label_screened_rows(bounds_, geometry_, b);
     if (b.want_inertia) b.add_block_inertia();
   }
-  void end_pass() { geometry_.shifts_applied(); }
-  void centroids_moved(ThreadPool& pool, const T* old, const T* now) {
-    geometry_.update(pool, old, now, k_, d_, false);
-  }
-  void forget(std::size_t row) { bounds_.forget(row); }
-
- private:
-  std::size_t k_ = 0, d_ = 0;
-  HamerlyBounds bounds_;
-  CentroidGeometry geometry_;
 };
 
 }  // namespace kmeans::detail

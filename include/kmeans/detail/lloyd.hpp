@@ -18,7 +18,6 @@ class Lloyd {
   static constexpr Algorithm id = Algorithm::lloyd;
   /// k-means++ already knows each row's nearest centre: the first pass only sums the rows.
   static constexpr SeedUse seed_use = SeedUse::labels;
-  static constexpr std::size_t bytes(std::size_t, std::size_t) noexcept { return 0; }
 
   void start(const Problem<T>& p, const T*, SeededRows*) {
     k_ = p.k;

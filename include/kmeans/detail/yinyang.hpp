@@ -153,7 +153,7 @@ struct YinyangBounds {
 };
 
 template <class T>
-class Yinyang {
+class Yinyang : public BoundedAlgorithm<YinyangBounds, false> {
  public:
   static constexpr Algorithm id = Algorithm::yinyang;
   static constexpr SeedUse seed_use = SeedUse::none;
@@ -171,16 +171,6 @@ class Yinyang {
     label_screened_rows(bounds_, geometry_, b);
     if (b.want_inertia) b.add_block_inertia();
   }
-  void end_pass() { geometry_.shifts_applied(); }
-  void centroids_moved(ThreadPool& pool, const T* old, const T* now) {
-    geometry_.update(pool, old, now, k_, d_, false);
-  }
-  void forget(std::size_t row) { bounds_.forget(row); }
-
- private:
-  std::size_t k_ = 0, d_ = 0;
-  YinyangBounds bounds_;
-  CentroidGeometry geometry_;
 };
 
 }  // namespace kmeans::detail
