@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <kmeans/kmeans.hpp>
 #include <set>
 #include <stdexcept>
@@ -215,4 +216,76 @@ TEST_CASE("mini-batch bad input", "[minibatch][errors]") {
   const auto wide = blobs<double>(100, 4, 2, 1.0, 2);
   CHECK_THROWS_AS(mb.partial_fit(wide.view()), std::invalid_argument);
   CHECK_THROWS_AS(mb.predict(wide.view()), std::invalid_argument);
+}
+
+// scikit-learn caps a batch at the rows there are, so max_iter bounds the passes over them.
+TEST_CASE("a batch larger than X is all of X: max_iter bounds the passes", "[minibatch]") {
+  const auto X = blobs<double>(100, 3, 4, 1.0, 12);
+  MiniBatchOptions o;
+  o.n_clusters = 4;
+  o.batch_size = 1024;
+  o.max_no_improvement = 0;  // no early stop: every allowed step runs
+  std::vector<std::vector<double>> centroids;
+  for (const std::size_t max_iter : {1, 3, 10}) {
+    CAPTURE(max_iter);
+    o.max_iter = max_iter;
+    MiniBatchKMeans<double> mb(o);
+    mb.fit(X.view());
+    CHECK(mb.n_steps() == max_iter);
+    CHECK(mb.n_iter() == max_iter);
+    centroids.push_back(std::vector<double>(mb.centroids().data(), mb.centroids().data() + 4 * 3));
+  }
+  CHECK(centroids[0] != centroids[1]);
+  CHECK(centroids[1] != centroids[2]);
+}
+
+// scikit-learn's init=ndarray, for fit and for partial_fit's first call.
+TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
+  const auto X = blobs<double>(2000, 4, 5, 1.0, 19);
+  MiniBatchOptions o;
+  o.n_clusters = 5;
+  o.batch_size = 256;
+  o.max_iter = 1;
+  o.max_no_improvement = 0;
+  o.reassignment_ratio = 0;  // the reference step has no reassignment
+  std::vector<double> start;
+  for (std::size_t c = 0; c < 5; ++c) start.insert(start.end(), X.view().row(c * 7), X.view().row(c * 7) + 4);
+  const Matrix<const double> C(start.data(), 5, 4);
+
+  // partial_fit's first step from C is the reference step from C, with nothing absorbed yet.
+  MiniBatchKMeans<double> streaming(o);
+  const Matrix<const double> batch(X.view().row(0), 500, 4);
+  streaming.partial_fit(batch, C);
+  ref::Dense expected = ref::to_dense(C);
+  std::vector<double> counts(5, 0.0);
+  reference_step(ref::to_dense(batch), std::vector<double>(500, 1.0), expected, counts);
+  CHECK(worst_rel(ref::to_dense(streaming.centroids()), expected) <= 1e-12);
+  // Later calls continue from the current centroids: C is not read again.
+  MiniBatchKMeans<double> ignored = streaming, continued = streaming;
+  const Matrix<const double> next(X.view().row(500), 500, 4);
+  ignored.partial_fit(next, C);
+  continued.partial_fit(next);
+  CHECK(worst_rel(ref::to_dense(ignored.centroids()), ref::to_dense(continued.centroids())) == 0);
+
+  // fit from C: no initialisation runs, so neither options.init nor n_init changes the fit;
+  // other centroids do.
+  MiniBatchKMeans<double> from_c(o), from_other(o);
+  from_c.fit(X.view(), C);
+  for (const kmeans::Init init : {kmeans::Init::random, kmeans::Init::kmeans_parallel}) {
+    MiniBatchOptions changed = o;
+    changed.init = init;
+    changed.n_init = 4;
+    MiniBatchKMeans<double> same(changed);
+    same.fit(X.view(), C);
+    CHECK(worst_rel(ref::to_dense(same.centroids()), ref::to_dense(from_c.centroids())) == 0);
+    CHECK(same.labels() == from_c.labels());
+  }
+  std::vector<double> other(start.rbegin(), start.rend());
+  from_other.fit(X.view(), Matrix<const double>(other.data(), 5, 4));
+  CHECK(worst_rel(ref::to_dense(from_c.centroids()), ref::to_dense(from_other.centroids())) > 0);
+  CHECK_THROWS_AS(from_c.fit(X.view(), Matrix<const double>(start.data(), 4, 5)), std::invalid_argument);
+  const std::vector<double> distances = from_c.fit_transform(X.view());
+  CHECK(distances == from_c.transform(X.view()));
+  const std::vector<std::int32_t> labels = from_c.fit_predict(X.view());
+  CHECK(labels == from_c.predict(X.view()));
 }

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <kmeans/kmeans_model.hpp>
+#include <kmeans/minibatch.hpp>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -39,6 +42,22 @@ void check_close(Matrix<const T> a, Matrix<const T> b, double rel) {
     for (std::size_t j = 0; j < a.cols(); ++j)
       CHECK(std::abs(static_cast<double>(a(i, j)) - static_cast<double>(b(i, j))) <=
             rel * (1 + std::abs(static_cast<double>(b(i, j)))));
+}
+
+template <class T>
+bool same_bits(Matrix<const T> a, Matrix<const T> b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), a.rows() * a.cols() * sizeof(T)) == 0;
+}
+
+/// Uniform data: where the fit ends depends on where it starts.
+template <class T>
+Owned<T> uniform_rows(std::size_t n, std::size_t d, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  Owned<T> o{std::vector<T>(n * d), n, d, d};
+  for (auto& v : o.buffer) v = static_cast<T>(u(rng));
+  return o;
 }
 
 }  // namespace
@@ -176,8 +195,61 @@ TEMPLATE_TEST_CASE("transform, score and fit_predict match the reference", "[par
   }
   CHECK(ref::rel_diff(km.score(other.view()), -inertia) <= 1e-12);
   CHECK(ref::rel_diff(km.score(data.view()), -km.inertia()) <= 1e-12);
+  // fit_transform: the distances of the fitted rows to the centroids the fit ends with.
+  KMeans<T> again(options_for(5));
+  const std::vector<T> fitted = again.fit_transform(data.view());
+  const ref::Dense C2 = ref::to_dense(again.centroids());
+  REQUIRE(fitted.size() == 700 * 5);
+  CHECK(ref::rel_diff(static_cast<double>(fitted[3 * 5 + 2]),
+                      std::sqrt(ref::sqdist(ref::to_dense(data.view()).row(3), C2.row(2), 9))) <= rel_tol<T>());
+  CHECK(fitted == again.transform(data.view()));
   CHECK_THROWS_AS(km.transform(Matrix<const T>(dist.data(), 2, 4)), std::invalid_argument);
   KMeans<T> unfitted(options_for(5));
   CHECK_THROWS_AS(unfitted.transform(other.view()), std::logic_error);
   CHECK_THROWS_AS(unfitted.score(other.view()), std::logic_error);
+}
+
+// scikit-learn's parity: unit weights are no weights, and weights all scaled by one constant
+// change nothing (by a power of two, to the bit: every weighted sum scales exactly).
+TEMPLATE_TEST_CASE("weights all alike give the unweighted fit, bit for bit", "[parity][weights]", float, double) {
+  using T = TestType;
+  const auto data = uniform_rows<T>(1500, 5, 77);
+  for (const kmeans::Init init :
+       {kmeans::Init::kmeans_plus_plus, kmeans::Init::kmeans_parallel, kmeans::Init::random}) {
+    for (const Algorithm a : {Algorithm::lloyd, Algorithm::hamerly, Algorithm::elkan, Algorithm::yinyang}) {
+      CAPTURE(static_cast<int>(init), static_cast<int>(a));
+      Options o = options_for(12, a);
+      o.init = init;
+      o.tol = 1e-4;
+      o.n_init = 2;
+      o.seed = 5;
+      KMeans<T> plain(o), ones(o), fours(o);
+      plain.fit(data.view());
+      ones.fit(data.view(), std::vector<double>(data.rows, 1.0));
+      fours.fit(data.view(), std::vector<double>(data.rows, 4.0));
+      for (const KMeans<T>* weighted : {&ones, &fours}) {
+        CHECK(same_bits(weighted->centroids(), plain.centroids()));
+        CHECK(weighted->labels() == plain.labels());
+        CHECK(weighted->n_iter() == plain.n_iter());
+      }
+      CHECK(bits(ones.inertia()) == bits(plain.inertia()));
+      CHECK(bits(fours.inertia()) == bits(4 * plain.inertia()));
+    }
+  }
+  kmeans::MiniBatchOptions mo;
+  mo.n_clusters = 12;
+  mo.batch_size = 200;
+  mo.seed = 9;
+  mo.n_threads = 2;
+  kmeans::MiniBatchKMeans<T> plain(mo), ones(mo), fours(mo);
+  plain.fit(data.view());
+  ones.fit(data.view(), std::vector<double>(data.rows, 1.0));
+  fours.fit(data.view(), std::vector<double>(data.rows, 4.0));
+  for (const kmeans::MiniBatchKMeans<T>* weighted : {&ones, &fours}) {
+    CHECK(same_bits(weighted->centroids(), plain.centroids()));
+    CHECK(weighted->labels() == plain.labels());
+    CHECK(weighted->n_steps() == plain.n_steps());
+  }
+  CHECK(bits(ones.inertia()) == bits(plain.inertia()));
+  CHECK(bits(fours.inertia()) == bits(4 * plain.inertia()));
 }

@@ -74,6 +74,8 @@ class KMeans {
 
   /// @brief fit(X), then its labels.
   std::vector<std::int32_t> fit_predict(Matrix<const T> X) { return fit(X).labels(); }
+  /// @brief fit(X), then transform(X) (scikit-learn's fit_transform).
+  std::vector<T> fit_transform(Matrix<const T> X) { return fit(X).transform(X); }
 
   /// @brief The index of the nearest centroid for every row of X (lowest index on ties).
   std::vector<std::int32_t> predict(Matrix<const T> X) const {

@@ -49,19 +49,36 @@ class MiniBatchKMeans {
 
   /// @brief Steps over random batches of X until max_iter passes or early stopping, then
   /// labels every row of X for the final centroids.
-  MiniBatchKMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr); }
+  MiniBatchKMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr, nullptr); }
   /// @brief Weighted: each row's weight scales its pull on its centroid and its inertia.
   MiniBatchKMeans& fit(Matrix<const T> X, const std::vector<double>& sample_weight) {
-    return fit_impl(X, &sample_weight);
+    return fit_impl(X, &sample_weight, nullptr);
   }
+  /// @brief Starting from the given n_clusters x X.cols() centroids (n_init is ignored).
+  MiniBatchKMeans& fit(Matrix<const T> X, Matrix<const T> initial_centroids) {
+    return fit_impl(X, nullptr, &initial_centroids);
+  }
+  MiniBatchKMeans& fit(Matrix<const T> X, const std::vector<double>& sample_weight, Matrix<const T> initial_centroids) {
+    return fit_impl(X, &sample_weight, &initial_centroids);
+  }
+
+  /// @brief fit(X), then its labels.
+  std::vector<std::int32_t> fit_predict(Matrix<const T> X) { return fit(X).labels(); }
+  /// @brief fit(X), then transform(X).
+  std::vector<T> fit_transform(Matrix<const T> X) { return fit(X).transform(X); }
 
   /// @brief One step on the whole of `batch` (streaming). The first call initialises the
   /// centroids from this batch, which then needs at least n_clusters rows; later calls
   /// continue from the current centroids and learning rates. labels() and inertia() then
   /// describe this batch.
-  MiniBatchKMeans& partial_fit(Matrix<const T> batch) { return partial_fit_impl(batch, nullptr); }
+  MiniBatchKMeans& partial_fit(Matrix<const T> batch) { return partial_fit_impl(batch, nullptr, nullptr); }
   MiniBatchKMeans& partial_fit(Matrix<const T> batch, const std::vector<double>& sample_weight) {
-    return partial_fit_impl(batch, &sample_weight);
+    return partial_fit_impl(batch, &sample_weight, nullptr);
+  }
+  /// @brief As partial_fit(batch); the first call starts from the given n_clusters x
+  /// batch.cols() centroids (as scikit-learn's init array), later calls do not read them.
+  MiniBatchKMeans& partial_fit(Matrix<const T> batch, Matrix<const T> initial_centroids) {
+    return partial_fit_impl(batch, nullptr, &initial_centroids);
   }
 
   /// @brief The index of the nearest centroid for every row of X (lowest index on ties).
@@ -113,25 +130,31 @@ class MiniBatchKMeans {
 
   void require_fitted(const char* call) const { detail::require_fitted(is_fitted(), call, "fit() or partial_fit()"); }
 
-  MiniBatchKMeans& fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight) {
+  MiniBatchKMeans& fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight, const Matrix<const T>* given) {
     detail::require_fit_shape("fit", X, options_.n_clusters);
+    if (given) detail::require_centroid_shape(*given, options_.n_clusters, X.cols());
     if (sample_weight) detail::require_weights(*sample_weight, X.rows());
     // The data check inside the variance pass, where tol is used.
     const double tol_scaled = detail::check_and_scale_tol(*pool_, X, options_.tol);
-    detail::MiniBatchSteps<T>(*pool_, options_, state_).fit(X, weights(sample_weight), tol_scaled);
+    if (given) detail::require_usable(*pool_, *given, "initial centroids", X.rows());
+    detail::MiniBatchSteps<T>(*pool_, options_, state_).fit(X, weights(sample_weight), tol_scaled, given);
     return *this;
   }
 
-  MiniBatchKMeans& partial_fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight) {
+  MiniBatchKMeans& partial_fit_impl(Matrix<const T> X, const std::vector<double>* sample_weight,
+                                    const Matrix<const T>* given) {
     if (is_fitted()) {
       detail::require_columns("partial_fit", X, state_.d);
       detail::require_fit_shape("partial_fit", X, 1);
+      given = nullptr;  // only the first call starts from them
     } else {
       detail::require_fit_shape("partial_fit", X, options_.n_clusters);
+      if (given) detail::require_centroid_shape(*given, options_.n_clusters, X.cols());
     }
     if (sample_weight) detail::require_weights(*sample_weight, X.rows());
     detail::require_usable(*pool_, X, "X", X.rows());
-    detail::MiniBatchSteps<T>(*pool_, options_, state_).partial_fit(X, weights(sample_weight));
+    if (given) detail::require_usable(*pool_, *given, "initial centroids", X.rows());
+    detail::MiniBatchSteps<T>(*pool_, options_, state_).partial_fit(X, weights(sample_weight), given);
     return *this;
   }
 

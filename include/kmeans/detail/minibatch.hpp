@@ -58,17 +58,16 @@ class MiniBatchSteps {
       : pool_(pool), options_(options), state_(state) {}
 
   /// Steps over random batches of X (checked) until max_iter passes or early stopping, then
-  /// labels every row for the final centroids. `weight`: one per row, or null.
-  void fit(Matrix<const T> X, const double* weight, double tol_scaled) {
+  /// labels every row for the final centroids. `weight`: one per row, or null. `given`: the
+  /// initial centroids (k x d), or null for the best of options.n_init initialisations.
+  void fit(Matrix<const T> X, const double* weight, double tol_scaled, const Matrix<const T>* given) {
     const std::size_t k = options_.n_clusters, n = X.rows();
-    Rng rng(derive_seed(options_.seed, 0));
-    std::vector<T> first = initialise(X, weight, rng);
-    start(std::move(first), k, X.cols());
-    state_.rng = rng;
+    start_from(X, weight, given);
 
     // Early stopping as scikit-learn's: an exponentially weighted average of the batch
     // inertia per row (ignoring the first step's, which only measures the initialisation).
-    const std::size_t batch_size = options_.batch_size;
+    // A batch is at most all the rows, as scikit-learn's, so max_iter bounds the passes.
+    const std::size_t batch_size = std::min(options_.batch_size, n);
     const std::size_t n_steps = std::max<std::size_t>(1, options_.max_iter * n / batch_size);
     const double alpha = std::min(1.0, 2.0 * static_cast<double>(batch_size) / static_cast<double>(n + 1));
     double smoothed = 0.0, smoothed_min = 0.0;
@@ -100,14 +99,10 @@ class MiniBatchSteps {
     state_.inertia = label_rows_with_inertia(pool_, X, state_.centroids.data(), k, weight, state_.labels);
   }
 
-  /// One step on the whole of X (checked), initialising from it first if nothing has.
-  void partial_fit(Matrix<const T> X, const double* weight) {
-    if (state_.k == 0) {
-      Rng rng(derive_seed(options_.seed, 0));
-      std::vector<T> first = initialise(X, weight, rng);
-      start(std::move(first), options_.n_clusters, X.cols());
-      state_.rng = rng;
-    }
+  /// One step on the whole of X (checked), first initialising from it (or from `given`, k x
+  /// d, when not null) if nothing has.
+  void partial_fit(Matrix<const T> X, const double* weight, const Matrix<const T>* given) {
+    if (state_.k == 0) start_from(X, weight, given);
     MiniBatchScratch<T> batch;
     batch.rows.resize(X.rows());
     for (std::size_t t = 0; t < X.rows(); ++t) batch.rows[t] = t;
@@ -165,6 +160,22 @@ class MiniBatchSteps {
       }
     }
     return best;
+  }
+
+  /// A fresh state from the given centroids, or from initialise's; the batches' generator
+  /// follows the initialisation's draws.
+  void start_from(Matrix<const T> X, const double* weight, const Matrix<const T>* given) {
+    const std::size_t k = options_.n_clusters, d = X.cols();
+    Rng rng(derive_seed(options_.seed, 0));
+    std::vector<T> first;
+    if (given) {
+      first.resize(k * d);
+      for (std::size_t c = 0; c < k; ++c) std::copy_n(given->row(c), d, first.data() + c * d);
+    } else {
+      first = initialise(X, weight, rng);
+    }
+    start(std::move(first), k, d);
+    state_.rng = rng;
   }
 
   void start(std::vector<T> centroids, std::size_t k, std::size_t d) {

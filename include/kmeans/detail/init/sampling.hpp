@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -117,12 +118,32 @@ void draw_uniform_row(Matrix<const T> X, Rng& rng, Collective* peers, std::vecto
     drawn.add(slot, X.row(std::min(n - 1, static_cast<std::size_t>(at.within))));
 }
 
+/// Whether the n weights of every process's rows are all one positive value. A draw in
+/// proportion to them is then a uniform draw.
+inline bool weights_alike(const double* weight, std::size_t n, Collective* peers) {
+  double low = std::numeric_limits<double>::infinity(), high = -low;  // a process without rows: no say
+  for (std::size_t i = 0; i < n; ++i) {
+    low = std::min(low, weight[i]);
+    high = std::max(high, weight[i]);
+  }
+  if (peers) {
+    const std::vector<double> all = gather_doubles(*peers, {low, high});
+    for (std::size_t r = 0; r < all.size(); r += 2) {
+      low = std::min(low, all[r]);
+      high = std::max(high, all[r + 1]);
+    }
+  }
+  return low == high && low > 0;
+}
+
 /// The first centre of k-means++ and k-means||: one row drawn in proportion to weight
 /// (uniformly without weights) over every process's rows; every process gets its values.
+/// Weights all alike draw as no weights do, so that they give the unweighted fit, bit for bit
+/// (scikit-learn's parity: unit weights, or all weights scaled by a constant, change nothing).
 template <class T>
 std::vector<T> draw_first_row(Matrix<const T> X, const double* weight, Rng& rng, Collective* peers) {
   DrawnRows<T> drawn(X.cols());
-  if (weight) {
+  if (weight && !weights_alike(weight, X.rows(), peers)) {
     const std::size_t n = X.rows();
     std::vector<double> block_weight(block_count(n), 0.0);
     for (std::size_t b = 0; b < block_weight.size(); ++b)
