@@ -35,9 +35,35 @@
 
 namespace kmeans::detail {
 
+/// What every block of one pass shares.
+template <class T>
+struct PassView {
+  const Problem<T>& problem;
+  const T* centroids;                // k x d
+  const PackedCentroids<T>& packed;  // the centroids, as the algorithm packed them in begin_pass
+  std::vector<std::int32_t>& labels;
+  BlockSums& block_sums;
+  bool bounds_empty = false;  // the first pass: no bounds yet, every row is scored
+  bool want_inertia = false;  // sum each row's weighted squared distance to its centroid
+};
+
 /// One block of a pass, as an algorithm's label_block sees it.
 template <class T>
 struct BlockLabelling {
+  /// Block [begin, end) of `pass`, run in `slot`, its sums in `entry` of pass.block_sums.
+  BlockLabelling(const PassView<T>& pass, BlockSlot& slot_, std::size_t entry_, std::size_t begin_, std::size_t end_)
+      : problem(pass.problem),
+        centroids(pass.centroids),
+        packed(pass.packed),
+        labels(pass.labels),
+        slot(slot_),
+        block_sums(pass.block_sums),
+        entry(entry_),
+        begin(begin_),
+        end(end_),
+        bounds_empty(pass.bounds_empty),
+        want_inertia(pass.want_inertia) {}
+
   const Problem<T>& problem;
   const T* centroids;                // k x d
   const PackedCentroids<T>& packed;  // the centroids, as the algorithm packed them in begin_pass

@@ -84,9 +84,10 @@ class IterationDriver {
     bool labels_current = false;  // labels and out.inertia belong to `centroids`
     bool labels_stable = false;   // the labels do, the inertia was not summed
     for (std::size_t it = 1; it <= options.max_iter; ++it) {
-      Pass pass = it == 1 && from_seed && Algo::seed_use == SeedUse::labels
-                      ? sum_pass(centroids, out.labels, want_inertia)
-                      : label_pass<true>(centroids, out.labels, want_inertia, it == 1 && !from_seed);
+      PassView<T> view = view_of(centroids, out.labels);
+      view.want_inertia = want_inertia;
+      view.bounds_empty = it == 1 && !from_seed;
+      Pass pass = it == 1 && from_seed && Algo::seed_use == SeedUse::labels ? sum_pass(view) : label_pass<true>(view);
       if (p_.peers) share<true>(pass);
       out.n_iter = it;
       out.inertia = pass.inertia;
@@ -118,8 +119,9 @@ class IterationDriver {
       }
     }
     if (!labels_current) {
-      Pass last =
-          labels_stable ? inertia_pass(centroids, out.labels) : label_pass<false>(centroids, out.labels, true, false);
+      PassView<T> view = view_of(centroids, out.labels);
+      view.want_inertia = true;
+      Pass last = labels_stable ? inertia_pass(view) : label_pass<false>(view);
       if (p_.peers) share<false>(last);
       out.inertia = last.inertia;
     }
@@ -134,40 +136,42 @@ class IterationDriver {
     std::size_t evaluations = 0;
   };
 
+  /// A pass over `labels` for `centroids`; the caller sets what it wants of it.
+  PassView<T> view_of(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
+    return PassView<T>{p_, centroids.data(), work_.packed, labels, work_.totals.blocks};
+  }
+
   /// A pass in which the algorithm labels every block; with Accumulate, the clusters' totals
-  /// too. `bounds_empty`: the first pass, the algorithm's bounds hold nothing yet.
+  /// too.
   template <bool Accumulate>
-  Pass label_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia,
-                  bool bounds_empty) {
-    algo_.begin_pass(work_.packed, centroids.data(), bounds_empty);
-    Pass pass = over_blocks<Accumulate>(centroids, labels, want_inertia, bounds_empty,
-                                        [&](BlockLabelling<T>& b) { algo_.label_block(b); });
+  Pass label_pass(const PassView<T>& view) {
+    algo_.begin_pass(work_.packed, view.centroids, view.bounds_empty);
+    Pass pass = over_blocks<Accumulate>(view, [&](BlockLabelling<T>& b) { algo_.label_block(b); });
     algo_.end_pass();
     return pass;
   }
 
-  /// The first pass when the labels already belong to `centroids` (from k-means++): the rows
-  /// are only summed (the same totals and inertia, in the same order), not scored.
-  Pass sum_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia) {
-    Pass pass = over_blocks<true>(centroids, labels, want_inertia, false, [&](BlockLabelling<T>& b) {
-      if (want_inertia) b.add_block_inertia();
+  /// The first pass when the labels already belong to the centroids (from k-means++): the
+  /// rows are only summed (the same totals and inertia, in the same order), not scored.
+  Pass sum_pass(const PassView<T>& view) {
+    Pass pass = over_blocks<true>(view, [](BlockLabelling<T>& b) {
+      if (b.want_inertia) b.add_block_inertia();
     });
-    pass.evaluations = want_inertia ? p_.X.rows() : 0;
+    pass.evaluations = view.want_inertia ? p_.X.rows() : 0;
     return pass;
   }
 
-  /// The inertia of labels that belong to `centroids`: each row's direct distance to its own
-  /// centroid, summed per block in row order and merged in block order as a labelling pass
+  /// The inertia of labels that belong to the centroids: each row's direct distance to its
+  /// own centroid, summed per block in row order and merged in block order as a labelling pass
   /// with want_inertia sums it (the same bits), without labelling the rows again.
-  Pass inertia_pass(const std::vector<T>& centroids, std::vector<std::int32_t>& labels) {
-    return over_blocks<false>(centroids, labels, true, false, [](BlockLabelling<T>& b) { b.add_block_inertia(); });
+  Pass inertia_pass(const PassView<T>& view) {
+    return over_blocks<false>(view, [](BlockLabelling<T>& b) { b.add_block_inertia(); });
   }
 
   /// For every block, in waves of slots: on_block(its BlockLabelling), then with Accumulate its
   /// rows summed per cluster; the slots' counts merged in block order into the pass.
   template <bool Accumulate, class OnBlock>
-  Pass over_blocks(const std::vector<T>& centroids, std::vector<std::int32_t>& labels, bool want_inertia,
-                   bool bounds_empty, OnBlock&& on_block) {
+  Pass over_blocks(const PassView<T>& view, OnBlock&& on_block) {
     ClusterSums& totals = work_.totals;
     const bool row_by_row = totals.start_pass<Accumulate>();
     Pass pass;
@@ -176,10 +180,9 @@ class IterationDriver {
         [&](BlockSlot& s, std::size_t begin, std::size_t end) {
           s.start_block();
           const std::size_t e = totals.entry_of(static_cast<std::size_t>(&s - work_.slots.data()), begin);
-          BlockLabelling<T> b{p_,  centroids.data(), work_.packed, labels, s, totals.blocks, e, begin,
-                              end, bounds_empty,     want_inertia};
+          BlockLabelling<T> b(view, s, e, begin, end);
           on_block(b);
-          if (Accumulate) totals.accumulate_block(s, e, p_.X, p_.weight, labels, begin, end, row_by_row);
+          if (Accumulate) totals.accumulate_block(s, e, p_.X, p_.weight, view.labels, begin, end, row_by_row);
         },
         [&](std::size_t n) {
           for (std::size_t t = 0; t < n; ++t) {
