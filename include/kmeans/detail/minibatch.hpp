@@ -25,6 +25,7 @@
 
 namespace kmeans::detail {
 
+/// A mini-batch model's state: what predict reads, and what the next partial_fit continues.
 template <class T>
 struct MiniBatchState {
   std::vector<T> centroids;    // k x d, what predict uses
