@@ -59,11 +59,12 @@ class Hamerly : public BoundedAlgorithm<HamerlyBounds, false> {
   void start(const Problem<T>& p, const T* centroids, SeededRows* seeded) {
     k_ = p.k;
     d_ = p.X.cols();
-    bounds_.reset(p.X.rows());
     if (seeded) {
       bounds_.upper = std::move(seeded->upper);
       bounds_.lower = std::move(seeded->lower);
       geometry_.update(p.pool, centroids, centroids, k_, d_, false);  // no shifts
+    } else {
+      bounds_.reset(p.X.rows());
     }
   }
   void begin_pass(PackedCentroids<T>& packed, const T* centroids, bool) { packed.assign(centroids, k_, d_); }

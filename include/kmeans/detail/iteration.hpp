@@ -73,9 +73,11 @@ class IterationDriver {
   /// of scoring every row; the same labels, so the same result.
   RunResult<T> run(std::vector<T> centroids, const Options& options, double tol_scaled, SeededRows* seeded) {
     RunResult<T> out;
-    out.labels.assign(p_.X.rows(), -1);
     const bool from_seed = seeded && seeded->labels.size() == p_.X.rows();
-    if (from_seed) out.labels = std::move(seeded->labels);
+    if (from_seed)
+      out.labels = std::move(seeded->labels);
+    else
+      out.labels.assign(p_.X.rows(), -1);
     algo_.start(p_, centroids.data(), from_seed ? seeded : nullptr);
     work_.totals.blocks.all_stale();  // they may hold another run's sums
     std::vector<T> next(centroids.size());

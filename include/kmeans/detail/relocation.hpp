@@ -8,11 +8,12 @@
 #include <utility>
 #include <vector>
 
-#include "algorithm.hpp"
+#include "../matrix.hpp"
 #include "blocks.hpp"
 #include "cluster_sums.hpp"
 #include "collective.hpp"
 #include "distance.hpp"
+#include "problem.hpp"
 
 namespace kmeans::detail {
 
