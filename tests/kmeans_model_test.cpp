@@ -433,6 +433,37 @@ TEST_CASE("a copy is an independent model, a move leaves an unfitted one", "[kme
   CHECK_THROWS_AS(km.predict(a.view()), std::logic_error);
 }
 
+TEMPLATE_TEST_CASE("a model from centroids predicts as the model they came from", "[kmeans][from_centroids]", float,
+                   double) {
+  using T = TestType;
+  const auto X = blobs<T>(1500, 6, 4, 1.0, 43, 3);  // padded rows: the copy drops the stride
+  Options o;
+  o.n_clusters = 4;
+  KMeans<T> fitted(o);
+  fitted.fit(X.view());
+  // A strided view of the centroids, to check the copy reads rows, not a contiguous block.
+  std::vector<T> wide(4 * 9, T(-1));
+  for (std::size_t c = 0; c < 4; ++c) std::copy_n(fitted.centroids().row(c), 6, wide.data() + c * 9);
+  Options other;  // n_clusters (8) becomes the centroids' rows
+  const auto model = KMeans<T>::from_centroids(Matrix<const T>(wide.data(), 4, 6, 9), other);
+  CHECK(model.is_fitted());
+  CHECK(model.options().n_clusters == 4);
+  CHECK(model.predict(X.view()) == fitted.labels());
+  CHECK(model.transform(X.view()) == fitted.transform(X.view()));
+  CHECK(model.score(X.view()) == fitted.score(X.view()));
+  CHECK(model.labels().empty());
+  CHECK(model.n_iter() == 0);
+  // The predictions are the brute-force reference's.
+  CHECK(model.predict(X.view()) == ref::assign(ref::to_dense(X.view()), ref::to_dense(fitted.centroids())).labels);
+
+  CHECK_THROWS_AS(KMeans<T>::from_centroids(Matrix<const T>()), std::invalid_argument);
+  wide[9 + 2] = std::numeric_limits<T>::infinity();
+  CHECK_THROWS_AS(KMeans<T>::from_centroids(Matrix<const T>(wide.data(), 4, 6, 9)), std::invalid_argument);
+  wide[9 + 2] = T(0);
+  wide[9 + 7] = std::numeric_limits<T>::quiet_NaN();  // in the stride's gap: not read
+  CHECK_NOTHROW(KMeans<T>::from_centroids(Matrix<const T>(wide.data(), 4, 6, 9)));
+}
+
 TEST_CASE("predict may be called from several threads at once", "[kmeans][concurrency]") {
   const auto data = blobs<float>(20000, 16, 10, 2.0, 51);
   Options o;

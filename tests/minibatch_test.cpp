@@ -289,3 +289,42 @@ TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
   const std::vector<std::int32_t> labels = from_c.fit_predict(X.view());
   CHECK(labels == from_c.predict(X.view()));
 }
+
+TEST_CASE("a mini-batch model from centroids and counts continues as the original", "[minibatch][from_centroids]") {
+  const auto X = blobs<double>(3000, 5, 4, 1.0, 23);
+  MiniBatchOptions o;
+  o.n_clusters = 4;
+  o.reassignment_ratio = 0;  // reassignment draws come from a stream the copy does not share
+  MiniBatchKMeans<double> original(o);
+  const auto batch_at = [&](std::size_t b) { return Matrix<const double>(X.view().row(b * 300), 300, 5); };
+  for (std::size_t b = 0; b < 3; ++b) original.partial_fit(batch_at(b));
+
+  auto copy = MiniBatchKMeans<double>::from_centroids(original.centroids(), o, original.counts(), original.n_steps());
+  CHECK(copy.is_fitted());
+  CHECK(copy.predict(X.view()) == original.predict(X.view()));
+  CHECK(copy.transform(X.view()) == original.transform(X.view()));
+  CHECK(copy.n_steps() == 3);
+  for (std::size_t b = 3; b < 6; ++b) {
+    original.partial_fit(batch_at(b));
+    copy.partial_fit(batch_at(b));
+    CHECK(worst_rel(ref::to_dense(copy.centroids()), ref::to_dense(original.centroids())) == 0);
+    CHECK(copy.counts() == original.counts());
+    CHECK(copy.labels() == original.labels());
+  }
+  // Without counts, the first step is a first step from given centroids: the reference step.
+  auto fresh = MiniBatchKMeans<double>::from_centroids(original.centroids(), o);
+  ref::Dense expected = ref::to_dense(original.centroids());
+  std::vector<double> counts(4, 0.0);
+  reference_step(ref::to_dense(batch_at(0)), std::vector<double>(300, 1.0), expected, counts);
+  fresh.partial_fit(batch_at(0));
+  CHECK(worst_rel(ref::to_dense(fresh.centroids()), expected) <= 1e-12);
+
+  CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(Matrix<const double>()), std::invalid_argument);
+  CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(original.centroids(), o, {1.0, 2.0}), std::invalid_argument);
+  CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(original.centroids(), o, {1.0, -1.0, 1.0, 1.0}),
+                  std::invalid_argument);
+  std::vector<double> bad(original.centroids().data(), original.centroids().data() + 20);
+  bad[7] = std::nan("");
+  CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(Matrix<const double>(bad.data(), 4, 5)),
+                  std::invalid_argument);
+}

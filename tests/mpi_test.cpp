@@ -220,7 +220,7 @@ TEST_CASE("bad input on any process is the same error on every process", "[mpi]"
   std::string m = message_of(
       [&] { kmeans::mpi::fit<double>(MPI_COMM_WORLD, Matrix<const double>(rows.data(), s.end - s.begin, 3), o); });
   CAPTURE(m);
-  CHECK(contains(m, "rank " + std::to_string(last) + ": X has a non-finite value"));
+  CHECK(contains(m, "rank " + std::to_string(last) + ": X has a NaN"));
   CHECK(same_everywhere(m));
 
   // A column count that differs on one process.

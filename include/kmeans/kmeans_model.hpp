@@ -55,6 +55,23 @@ class KMeans {
   }
   ~KMeans() = default;
 
+  /// @brief A fitted model whose centroids are the rows of `centroids` (copied), as if a fit
+  /// had ended there: predict, transform and score use them, labels() is empty, inertia() and
+  /// n_iter() are 0. For centroids kept from an earlier fit or made elsewhere.
+  /// options.n_clusters becomes centroids.rows(). Throws std::invalid_argument for an empty
+  /// matrix or one with a NaN, an infinity or a row too large to square.
+  static KMeans from_centroids(Matrix<const T> centroids, Options options = {}) {
+    if (centroids.empty()) detail::throw_invalid_argument("from_centroids: the centroids are empty");
+    options.n_clusters = centroids.rows();
+    KMeans model(std::move(options));
+    detail::require_usable(*model.pool_, centroids, "centroids", centroids.rows());
+    model.fitted_.centroids = detail::copy_rows(centroids);
+    model.fitted_.k = centroids.rows();
+    model.fitted_.d = centroids.cols();
+    model.fitted_.algorithm = detail::resolve_algorithm(model.options_, 0, centroids.rows());
+    return model;
+  }
+
   /// @brief Clusters the rows of X, starting from options().init.
   KMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr, nullptr); }
 

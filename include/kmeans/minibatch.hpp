@@ -4,6 +4,7 @@
 /// towards the mean of a random batch of rows. For data too large to pass over many times; the
 /// answer is approximate, not Lloyd's. Configured by MiniBatchOptions (options.hpp).
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,38 @@ class MiniBatchKMeans {
   }
   ~MiniBatchKMeans() = default;
 
+  /// @brief A model at the given centroids (copied), as if fitted: predict, transform and
+  /// score use them, and partial_fit steps on from them, each centroid's learning rate
+  /// 1 / counts[c] (counts: the weight each has absorbed, as counts() reports; empty: none yet,
+  /// as after a first call's initialisation). `steps`: what n_steps() starts from. Throws
+  /// std::invalid_argument for an empty matrix, an unusable value or count, or a count per
+  /// centroid missing.
+  static MiniBatchKMeans from_centroids(Matrix<const T> centroids, MiniBatchOptions options = {},
+                                        std::vector<double> counts = {}, std::size_t steps = 0) {
+    if (centroids.empty()) detail::throw_invalid_argument("from_centroids: the centroids are empty");
+    const std::size_t k = centroids.rows();
+    if (counts.empty()) counts.assign(k, 0.0);
+    if (counts.size() != k)
+      detail::throw_invalid_argument("from_centroids: ", counts.size(), " counts for ", k, " centroids");
+    for (std::size_t c = 0; c < k; ++c)
+      if (!(counts[c] >= 0) || !std::isfinite(counts[c]))
+        detail::throw_invalid_argument("from_centroids: counts[", c, "] is ", counts[c],
+                                       "; counts must be finite and >= 0");
+    options.n_clusters = k;
+    MiniBatchKMeans model(std::move(options));
+    detail::require_usable(*model.pool_, centroids, "centroids", k);
+    detail::MiniBatchState<T>& s = model.state_;
+    s.k = k;
+    s.d = centroids.cols();
+    s.centroids = detail::copy_rows(centroids);
+    s.master.assign(s.centroids.begin(), s.centroids.end());
+    s.counts = std::move(counts);
+    s.steps = steps;
+    // Reassignment draws continue from a stream of their own, not the one a fit would use.
+    s.rng = detail::Rng(detail::derive_seed(model.options_.seed, steps + 1));
+    return model;
+  }
+
   /// @brief Steps over random batches of X until max_iter passes or early stopping, then
   /// labels every row of X for the final centroids.
   MiniBatchKMeans& fit(Matrix<const T> X) { return fit_impl(X, nullptr, nullptr); }
@@ -79,6 +112,10 @@ class MiniBatchKMeans {
   /// batch.cols() centroids (as scikit-learn's init array), later calls do not read them.
   MiniBatchKMeans& partial_fit(Matrix<const T> batch, Matrix<const T> initial_centroids) {
     return partial_fit_impl(batch, nullptr, &initial_centroids);
+  }
+  MiniBatchKMeans& partial_fit(Matrix<const T> batch, const std::vector<double>& sample_weight,
+                               Matrix<const T> initial_centroids) {
+    return partial_fit_impl(batch, &sample_weight, &initial_centroids);
   }
 
   /// @brief The index of the nearest centroid for every row of X (lowest index on ties).

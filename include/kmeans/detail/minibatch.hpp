@@ -170,8 +170,7 @@ class MiniBatchSteps {
     Rng rng(derive_seed(options_.seed, 0));
     std::vector<T> first;
     if (given) {
-      first.resize(k * d);
-      for (std::size_t c = 0; c < k; ++c) std::copy_n(given->row(c), d, first.data() + c * d);
+      first = copy_rows(*given);
     } else {
       first = initialise(X, weight, rng);
     }

@@ -103,7 +103,8 @@ void throw_if_unusable(Matrix<const T> X, const std::vector<std::size_t>& first_
     if (i == no_row) continue;
     for (std::size_t j = 0; j < X.cols(); ++j)
       if (!std::isfinite(X(i, j)))
-        throw_invalid_argument(name, " has a non-finite value ", X(i, j), " at row ", i, ", column ", j);
+        throw_invalid_argument(name, std::isnan(X(i, j)) ? " has a NaN" : " has an infinity (inf)", " at row ", i,
+                               ", column ", j);
     throw_invalid_argument(name, " row ", i, " is too large: its squared norm ", squared_norm(X.row(i), X.cols()),
                            " exceeds ", limit, ", past which sums of squared distances over ", n_rows,
                            " rows could overflow double");
@@ -122,6 +123,14 @@ void require_usable(ThreadPool& pool, Matrix<const T> X, const char* name, std::
     if (i != end) first_bad[b] = i;
   });
   throw_if_unusable(X, first_bad, name, n_rows);
+}
+
+/// The rows of X, contiguous (stride dropped).
+template <class T>
+std::vector<T> copy_rows(Matrix<const T> X) {
+  std::vector<T> out(X.rows() * X.cols());
+  for (std::size_t i = 0; i < X.rows(); ++i) std::copy_n(X.row(i), X.cols(), out.data() + i * X.cols());
+  return out;
 }
 
 /// Per-column count, mean and sum of squared deviations from the mean, in double.
