@@ -2,14 +2,17 @@
 // parameters and converts arrays; this file only adapts types: row-strided float32/float64
 // arrays become Matrix views without a copy, the GIL is released while the C++ code runs, and
 // the per-iteration callback takes it back to report progress and to see Ctrl-C.
-#include <pybind11/stl.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <kmeans/kmeans.hpp>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +31,8 @@ Matrix<const T> view(const py::array& a, const char* name) {
   const py::ssize_t rows = a.shape(0), cols = a.shape(1);
   const py::ssize_t row_step = rows > 1 ? a.strides(0) : cols * item;
   if ((cols > 1 && a.strides(1) != item) || row_step % item != 0 || row_step < cols * item)
-    throw py::value_error(std::string(name) + " must have contiguous rows (C order, or rows sliced from such an array)");
+    throw py::value_error(std::string(name) +
+                          " must have contiguous rows (C order, or rows sliced from such an array)");
   return Matrix<const T>(static_cast<const T*>(a.data()), static_cast<std::size_t>(rows),
                          static_cast<std::size_t>(cols), static_cast<std::size_t>(row_step / item));
 }
@@ -97,6 +101,17 @@ class Progress {
   std::exception_ptr error_;
 };
 
+/// Keeps a model of every n_threads value used, so its threads live as long as the process,
+/// as an OpenMP runtime's do: a model's threads are otherwise started and joined with each
+/// call (about 80 us, a fifth of a small fit). Never destroyed, so never joined at exit.
+void keep_threads(std::size_t n_threads) {
+  static auto* kept = new std::map<std::size_t, kmeans::KMeans<float>>();  // guarded by the GIL
+  if (kept->count(n_threads) != 0) return;
+  kmeans::Options o;
+  o.n_threads = n_threads;
+  kept->emplace(n_threads, kmeans::KMeans<float>(std::move(o)));
+}
+
 kmeans::Init init_named(const std::string& name) {
   if (name == "k-means++") return kmeans::Init::kmeans_plus_plus;
   if (name == "random") return kmeans::Init::random;
@@ -152,22 +167,34 @@ py::tuple fit(const py::array& X_, const FitArgs& a, const py::object& centers_,
   o.on_iteration = [&progress](const kmeans::Iteration& it) {
     return progress(it.iteration, it.inertia, it.center_shift);
   };
+  keep_threads(a.n_threads);
   kmeans::KMeans<T> model(std::move(o));
+  double seconds = 0;
   {
     py::gil_scoped_release release;
-    if (given && !w.empty()) model.fit(X, w, centers);
-    else if (given) model.fit(X, centers);
-    else if (!w.empty()) model.fit(X, w);
-    else model.fit(X);
+    const auto start = std::chrono::steady_clock::now();
+    if (given && !w.empty())
+      model.fit(X, w, centers);
+    else if (given)
+      model.fit(X, centers);
+    else if (!w.empty())
+      model.fit(X, w);
+    else
+      model.fit(X);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   progress.raise_if_stopped();
+  std::vector<unsigned char> used(model.centroids().rows(), 0);  // for the estimator's warning
+  for (const std::int32_t label : model.labels()) used[static_cast<std::size_t>(label)] = 1;
+  const auto distinct = static_cast<std::size_t>(std::count(used.begin(), used.end(), 1));
   return py::make_tuple(copy_of(model.centroids()), copy_of(model.labels()), model.inertia(), model.n_iter(),
-                        model.converged(), name_of(model.algorithm_used()));
+                        model.converged(), name_of(model.algorithm_used()), seconds, distinct);
 }
 
 /// A model at the given centroids, for predict, transform and score.
 template <class T>
 kmeans::KMeans<T> at(const py::array& centers, std::size_t n_threads) {
+  keep_threads(n_threads);
   kmeans::Options o;
   o.n_threads = n_threads;
   return kmeans::KMeans<T>::from_centroids(view<T>(centers, "cluster_centers_"), std::move(o));
@@ -234,7 +261,7 @@ struct MiniBatchArgs {
 template <class T>
 class MiniBatch {
  public:
-  explicit MiniBatch(const MiniBatchArgs& a) : model_(a.options()) {}
+  explicit MiniBatch(const MiniBatchArgs& a) : model_((keep_threads(a.n_threads), a.options())) {}
   /// Continuing from a pickled estimator's centroids, counts and steps.
   MiniBatch(const MiniBatchArgs& a, const py::array& centers, std::vector<double> counts, std::size_t steps)
       : model_(kmeans::MiniBatchKMeans<T>::from_centroids(view<T>(centers, "cluster_centers_"), a.options(),
@@ -254,10 +281,14 @@ class MiniBatch {
     kmeans::MiniBatchKMeans<T> fitted(std::move(o));
     {
       py::gil_scoped_release release;
-      if (given && !w.empty()) fitted.fit(X, w, centers);
-      else if (given) fitted.fit(X, centers);
-      else if (!w.empty()) fitted.fit(X, w);
-      else fitted.fit(X);
+      if (given && !w.empty())
+        fitted.fit(X, w, centers);
+      else if (given)
+        fitted.fit(X, centers);
+      else if (!w.empty())
+        fitted.fit(X, w);
+      else
+        fitted.fit(X);
     }
     progress.raise_if_stopped();
     model_ = std::move(fitted);
@@ -269,10 +300,14 @@ class MiniBatch {
     const bool given = !centers_.is_none();
     const Matrix<const T> centers = given ? view<T>(centers_.cast<py::array>(), "init") : Matrix<const T>();
     py::gil_scoped_release release;
-    if (given && !w.empty()) model_.partial_fit(X, w, centers);
-    else if (given) model_.partial_fit(X, centers);
-    else if (!w.empty()) model_.partial_fit(X, w);
-    else model_.partial_fit(X);
+    if (given && !w.empty())
+      model_.partial_fit(X, w, centers);
+    else if (given)
+      model_.partial_fit(X, centers);
+    else if (!w.empty())
+      model_.partial_fit(X, w);
+    else
+      model_.partial_fit(X);
   }
 
   py::array_t<T> centers() const { return copy_of(model_.centroids()); }
@@ -314,22 +349,30 @@ auto by_dtype(const py::array& a, Args&&... args) {
 template <class T>
 struct Fit {
   template <class... A>
-  static py::tuple call(const py::array& X, A&&... a) { return fit<T>(X, std::forward<A>(a)...); }
+  static py::tuple call(const py::array& X, A&&... a) {
+    return fit<T>(X, std::forward<A>(a)...);
+  }
 };
 template <class T>
 struct Predict {
   template <class... A>
-  static py::object call(const py::array& centers, A&&... a) { return predict<T>(centers, std::forward<A>(a)...); }
+  static py::object call(const py::array& centers, A&&... a) {
+    return predict<T>(centers, std::forward<A>(a)...);
+  }
 };
 template <class T>
 struct Transform {
   template <class... A>
-  static py::object call(const py::array& centers, A&&... a) { return transform<T>(centers, std::forward<A>(a)...); }
+  static py::object call(const py::array& centers, A&&... a) {
+    return transform<T>(centers, std::forward<A>(a)...);
+  }
 };
 template <class T>
 struct Score {
   template <class... A>
-  static double call(const py::array& centers, A&&... a) { return score<T>(centers, std::forward<A>(a)...); }
+  static double call(const py::array& centers, A&&... a) {
+    return score<T>(centers, std::forward<A>(a)...);
+  }
 };
 
 }  // namespace
@@ -343,17 +386,20 @@ PYBIND11_MODULE(_core, m) {
            py::arg("n_clusters"), py::arg("max_iter"), py::arg("n_init"), py::arg("n_threads"), py::arg("tol"),
            py::arg("init"), py::arg("algorithm"), py::arg("seed"));
   py::class_<MiniBatchArgs>(m, "MiniBatchArgs")
-      .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
-                    double, double, std::string, std::uint64_t>(),
+      .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, double,
+                    double, std::string, std::uint64_t>(),
            py::arg("n_clusters"), py::arg("batch_size"), py::arg("max_iter"), py::arg("max_no_improvement"),
-           py::arg("init_size"), py::arg("n_init"), py::arg("n_threads"), py::arg("tol"),
-           py::arg("reassignment_ratio"), py::arg("init"), py::arg("seed"));
+           py::arg("init_size"), py::arg("n_init"), py::arg("n_threads"), py::arg("tol"), py::arg("reassignment_ratio"),
+           py::arg("init"), py::arg("seed"));
 
-  m.def("fit", [](const py::array& X, const FitArgs& a, const py::object& centers, const py::object& sample_weight,
-                  const py::object& callback) { return by_dtype<Fit>(X, a, centers, sample_weight, callback); },
-        py::arg("X"), py::arg("args"), py::arg("centers"), py::arg("sample_weight"), py::arg("callback"),
-        "(cluster_centers, labels, inertia, n_iter, converged, algorithm used); callback(iteration, inertia, "
-        "center_shift) after each iteration, a false return stops the fit");
+  m.def(
+      "fit",
+      [](const py::array& X, const FitArgs& a, const py::object& centers, const py::object& sample_weight,
+         const py::object& callback) { return by_dtype<Fit>(X, a, centers, sample_weight, callback); },
+      py::arg("X"), py::arg("args"), py::arg("centers"), py::arg("sample_weight"), py::arg("callback"),
+      "(cluster_centers, labels, inertia, n_iter, converged, algorithm used, seconds in C++'s fit, distinct labels); "
+      "callback(iteration, inertia, "
+      "center_shift) after each iteration, a false return stops the fit");
   m.def("predict", [](const py::array& centers, const py::array& X, std::size_t n_threads) {
     return by_dtype<Predict>(centers, X, n_threads);
   });

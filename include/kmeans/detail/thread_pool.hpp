@@ -34,8 +34,13 @@ namespace kmeans::detail {
 
 /// The thread count that n_threads = 0 stands for.
 inline std::size_t hardware_threads() noexcept {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
+  // Read once: libstdc++ asks the kernel through /sys each time, tens of microseconds on a VM,
+  // which every model's construction would pay.
+  static const std::size_t n = [] {
+    const unsigned hardware = std::thread::hardware_concurrency();
+    return hardware == 0 ? std::size_t{1} : std::size_t{hardware};
+  }();
+  return n;
 }
 
 /// The threads a call with Options::n_threads = n_threads uses, the caller's included.

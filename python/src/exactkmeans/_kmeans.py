@@ -47,9 +47,15 @@ def _rows_contiguous(X):
 
 
 def _seed(random_state):
-    """A 64-bit seed for C++ from anything check_random_state takes (the same int gives the
-    same seed, a RandomState instance is advanced)."""
+    """The C++ fit's seed from anything check_random_state takes: an int is its own seed (no
+    RandomState to build), None draws from NumPy's global one, an instance is advanced."""
+    if _is_int(random_state, 0) and random_state < 2**32:
+        return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _is_int(value, low):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
 def _n_threads(n_threads):
@@ -72,10 +78,36 @@ class _BaseKMeans(
         "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
+    _inits = ("k-means++", "random", "k-means||")
+
+    def _check_params(self):
+        """scikit-learn's parameter validation, run only when a quick look at the plain
+        values finds something it might reject (the full one costs about 70 us a call)."""
+        p = self.__dict__
+        plain = (
+            _is_int(p["n_clusters"], 1)
+            and _is_int(p["max_iter"], 1)
+            and (p["n_init"] == "auto" if isinstance(p["n_init"], str) else _is_int(p["n_init"], 1))
+            and isinstance(p["tol"], numbers.Real) and not isinstance(p["tol"], bool) and p["tol"] >= 0
+            and (p["n_threads"] is None or _is_int(p["n_threads"], 1))
+            and isinstance(p["verbose"], (bool, numbers.Integral))
+            and (p["random_state"] is None or _is_int(p["random_state"], 0))
+            and isinstance(p["init"], str) and p["init"] in self._inits
+            and self._plain_params(p)
+        )
+        if not plain:
+            self._validate_params()
+
     # n_init="auto": one k-means++ (or k-means||) run or an array; this many otherwise.
     _default_n_init = 10
 
     def _check_X(self, X, reset):
+        if type(X) is np.ndarray and X.ndim == 2 and X.size and X.dtype.type in _FLOATS:
+            # What _validate_data would do to such an array, without its conversions (a few us
+            # of a small fit): the feature count and names.
+            self._check_n_features(X, reset=reset)
+            self._check_feature_names(X, reset=reset)
+            return _rows_contiguous(X)
         X = self._validate_data(
             X,
             reset=reset,
@@ -233,14 +265,21 @@ class KMeans(_BaseKMeans):
         self.algorithm = algorithm
         self.n_threads = n_threads
 
+    def _plain_params(self, p):
+        return isinstance(p["copy_x"], bool) and p["algorithm"] in (
+            "lloyd", "elkan", "hamerly", "yinyang", "auto")
+
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-means clustering of the rows of X (weighted by sample_weight)."""
-        self._validate_params()
+        self._check_params()
         X = self._check_X(X, reset=True)
         weights = self._weights(sample_weight, X)
         n_init = self._check_params_vs_input(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if callable(self.init):
+            rng = check_random_state(self.random_state)
+            seed = _seed(rng)
+        else:
+            seed = _seed(self.random_state)
 
         if isinstance(self.init, str):
             runs = [(self.init, None)]
@@ -256,6 +295,7 @@ class KMeans(_BaseKMeans):
             n_cpp_init = 1
 
         best = None
+        self._cpp_seconds = 0.0  # the C++ fits' own time, for bench/compare_python.py
         for init, centers in runs:
             args = _core.FitArgs(
                 n_clusters=self.n_clusters,
@@ -269,13 +309,13 @@ class KMeans(_BaseKMeans):
             )
             callback = _Verbose(X, self.tol) if self.verbose else None
             result = _core.fit(X, args, centers, weights, callback)
+            self._cpp_seconds += result[6]
             if callback:
                 callback.done(result[3], result[4])
             if best is None or result[2] < best[2]:
                 best = result
 
-        centers, labels, inertia, n_iter, _converged, algorithm_used = best
-        distinct = int(np.count_nonzero(np.bincount(labels, minlength=self.n_clusters)))
+        centers, labels, inertia, n_iter, _converged, algorithm_used, _, distinct = best
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
@@ -374,6 +414,17 @@ class MiniBatchKMeans(_BaseKMeans):
         self.reassignment_ratio = reassignment_ratio
         self.n_threads = n_threads
 
+    def _plain_params(self, p):
+        return (
+            _is_int(p["batch_size"], 1)
+            and isinstance(p["compute_labels"], bool)
+            and (p["max_no_improvement"] is None or _is_int(p["max_no_improvement"], 0))
+            and (p["init_size"] is None or _is_int(p["init_size"], 1))
+            and isinstance(p["reassignment_ratio"], numbers.Real)
+            and not isinstance(p["reassignment_ratio"], bool)
+            and p["reassignment_ratio"] >= 0
+        )
+
     def _args(self, X, n_init, seed):
         init_size = self.init_size
         if init_size is not None and init_size < self.n_clusters:
@@ -405,12 +456,12 @@ class MiniBatchKMeans(_BaseKMeans):
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the centres by mini-batch steps over X (weighted by sample_weight)."""
-        self._validate_params()
+        self._check_params()
         X = self._check_X(X, reset=True)
         weights = self._weights(sample_weight, X)
         n_init = self._check_params_vs_input(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        rng = check_random_state(self.random_state) if callable(self.init) else None
+        seed = _seed(rng) if callable(self.init) else _seed(self.random_state)
         centers = None
         if callable(self.init):
             centers = self._checked_centers(self.init(X, self.n_clusters, random_state=rng), X)
@@ -430,14 +481,14 @@ class MiniBatchKMeans(_BaseKMeans):
         """One mini-batch step on the whole of X (the first call initialises the centres)."""
         first = not hasattr(self, "cluster_centers_")
         if first:
-            self._validate_params()
+            self._check_params()
         X = self._check_X(X, reset=first)
         weights = self._weights(sample_weight, X)
         engine = getattr(self, "_engine", None)
         if first:
             n_init = self._check_params_vs_input(X)
-            rng = check_random_state(self.random_state)
-            seed = int(rng.randint(np.iinfo(np.int32).max))
+            rng = check_random_state(self.random_state) if callable(self.init) else None
+            seed = _seed(rng) if callable(self.init) else _seed(self.random_state)
             self._random_seed = seed
             centers = None
             if callable(self.init):
