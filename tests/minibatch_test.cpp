@@ -260,6 +260,16 @@ TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
   std::vector<double> counts(5, 0.0);
   reference_step(ref::to_dense(batch), std::vector<double>(500, 1.0), expected, counts);
   CHECK(worst_rel(ref::to_dense(streaming.centroids()), expected) <= 1e-12);
+  // The same with weights.
+  std::vector<double> w(500);
+  for (std::size_t t = 0; t < w.size(); ++t) w[t] = 0.25 + static_cast<double>(t % 4);
+  MiniBatchKMeans<double> weighted(o);
+  weighted.partial_fit(batch, w, C);
+  ref::Dense expected_weighted = ref::to_dense(C);
+  std::vector<double> weighted_counts(5, 0.0);
+  reference_step(ref::to_dense(batch), w, expected_weighted, weighted_counts);
+  CHECK(worst_rel(ref::to_dense(weighted.centroids()), expected_weighted) <= 1e-12);
+  CHECK(worst_rel(expected_weighted, expected) > 1e-6);  // the weights matter
   // Later calls continue from the current centroids: C is not read again.
   MiniBatchKMeans<double> ignored = streaming, continued = streaming;
   const Matrix<const double> next(X.view().row(500), 500, 4);
