@@ -242,3 +242,13 @@ def test_n_threads_does_not_change_the_answer():
         assert_array_equal(f.labels_, fits[0].labels_)
         assert_array_equal(f.cluster_centers_, fits[0].cluster_centers_)
         assert f.inertia_ == fits[0].inertia_
+
+
+def test_minibatch_batch_larger_than_x_is_capped():
+    # The C++ parity defect: a batch is at most all the rows, so max_iter bounds the passes.
+    X, _ = make_blobs(100, n_features=4, centers=3, random_state=8)
+    one = MiniBatchKMeans(3, batch_size=1024, max_iter=1, random_state=0, max_no_improvement=None).fit(X)
+    ten = MiniBatchKMeans(3, batch_size=1024, max_iter=10, random_state=0, max_no_improvement=None).fit(X)
+    assert one.n_iter_ == one.n_steps_ == 1
+    assert ten.n_iter_ == ten.n_steps_ == 10
+    assert not np.array_equal(one.cluster_centers_, ten.cluster_centers_)
