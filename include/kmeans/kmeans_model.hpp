@@ -5,12 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "detail/checks.hpp"
 #include "detail/fit.hpp"
+#include "detail/model_file.hpp"
 #include "detail/predict.hpp"
 #include "detail/problem.hpp"
 #include "detail/stats.hpp"
@@ -69,6 +71,54 @@ class KMeans {
     model.fitted_.k = centroids.rows();
     model.fitted_.d = centroids.cols();
     model.fitted_.algorithm = detail::resolve_algorithm(model.options_, 0, centroids.rows());
+    return model;
+  }
+
+  /// @brief Writes the fitted model to `path` in the saved-model format
+  /// (docs/model-format.md): the centroids (their own bits), the options but n_threads and
+  /// the callback, n_iter, inertia, converged and algorithm_used; not the labels. The file is
+  /// written beside `path` and renamed over it, so a failed save leaves an earlier file whole.
+  /// Throws std::logic_error before a fit, std::invalid_argument if the file cannot be written.
+  void save(const std::string& path) const {
+    require_fitted("save");
+    detail::ModelState s;
+    s.kind = detail::ModelKind::kmeans;
+    s.k = fitted_.k;
+    s.d = fitted_.d;
+    s.n_iter = fitted_.n_iter;
+    s.inertia = fitted_.inertia;
+    s.converged = fitted_.converged;
+    s.algorithm_used = fitted_.algorithm;
+    s.options = options_;
+    detail::store_centroids(s, fitted_.centroids);
+    detail::write_file(path, detail::encode(s));
+  }
+
+  /// @brief The model saved at `path`, fitted: predict, transform and score give what the
+  /// saved model's did, bit for bit; labels() is empty. `n_threads` as Options::n_threads.
+  /// Throws std::invalid_argument, naming the file, for one that cannot be read, is not a
+  /// model file, is truncated or corrupted, comes from a newer format version, holds a
+  /// MiniBatchKMeans or the other T, or holds invalid options or non-finite centroids.
+  static KMeans load(const std::string& path, std::size_t n_threads = 0) {
+    const detail::ModelState s = detail::load_state<T>(path, detail::ModelKind::kmeans);
+    KMeans model = detail::with_file_named(path, [&] {
+      Options o = s.options;
+      o.n_clusters = static_cast<std::size_t>(s.k);
+      o.n_threads = n_threads;
+      return KMeans(std::move(o));
+    });
+    Fitted& f = model.fitted_;
+    f.centroids = detail::loaded_centroids<T>(s);
+    f.d = static_cast<std::size_t>(s.d);
+    detail::with_file_named(path, [&] {
+      detail::require_usable(*model.pool_, Matrix<const T>(f.centroids.data(), s.k, f.d), "centroids", s.k);
+      return 0;
+    });
+    f.k = static_cast<std::size_t>(s.k);
+    f.n_iter = static_cast<std::size_t>(s.n_iter);
+    f.inertia = s.inertia;
+    f.converged = s.converged;
+    f.algorithm = s.algorithm_used;
     return model;
   }
 

@@ -8,12 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "detail/checks.hpp"
 #include "detail/minibatch.hpp"
+#include "detail/model_file.hpp"
 #include "detail/predict.hpp"
 #include "detail/stats.hpp"
 #include "detail/thread_pool.hpp"
@@ -77,6 +79,45 @@ class MiniBatchKMeans {
     s.steps = steps;
     // Reassignment draws continue from a stream of their own, not the one a fit would use.
     s.rng = detail::Rng(detail::derive_seed(model.options_.seed, steps + 1));
+    return model;
+  }
+
+  /// @brief Writes the model to `path` in the saved-model format (docs/model-format.md): the
+  /// centroids (their own bits), the counts, the options but n_threads and the callback,
+  /// n_steps, n_iter, inertia and converged; not the labels. As KMeans::save otherwise.
+  void save(const std::string& path) const {
+    require_fitted("save");
+    detail::ModelState s;
+    s.kind = detail::ModelKind::minibatch;
+    s.k = state_.k;
+    s.d = state_.d;
+    s.n_iter = state_.passes;
+    s.steps = state_.steps;
+    s.inertia = state_.inertia;
+    s.converged = state_.converged;
+    s.mb_options = options_;
+    s.counts = state_.counts;
+    detail::store_centroids(s, state_.centroids);
+    detail::write_file(path, detail::encode(s));
+  }
+
+  /// @brief The model saved at `path`: predict, transform and score give what the saved
+  /// model's did, bit for bit, and partial_fit continues as from_centroids(centroids, options,
+  /// counts, n_steps) would (for double, the saved model's own next step, but for
+  /// reassignments, which draw from a stream of their own). labels() is empty. Throws as
+  /// KMeans::load.
+  static MiniBatchKMeans load(const std::string& path, std::size_t n_threads = 0) {
+    detail::ModelState s = detail::load_state<T>(path, detail::ModelKind::minibatch);
+    const std::vector<T> centroids = detail::loaded_centroids<T>(s);
+    MiniBatchKMeans model = detail::with_file_named(path, [&] {
+      MiniBatchOptions o = s.mb_options;
+      o.n_threads = n_threads;
+      const Matrix<const T> C(centroids.data(), static_cast<std::size_t>(s.k), static_cast<std::size_t>(s.d));
+      return from_centroids(C, std::move(o), std::move(s.counts), static_cast<std::size_t>(s.steps));
+    });
+    model.state_.passes = static_cast<std::size_t>(s.n_iter);
+    model.state_.inertia = s.inertia;
+    model.state_.converged = s.converged;
     return model;
   }
 
