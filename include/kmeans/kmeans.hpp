@@ -8,4 +8,5 @@
 #include "kmeans_model.hpp"
 #include "matrix.hpp"
 #include "minibatch.hpp"
+#include "model_file.hpp"
 #include "options.hpp"

@@ -46,7 +46,7 @@ class KMeans {
   KMeans(KMeans&& other) noexcept
       : options_(std::move(other.options_)),
         fitted_(std::exchange(other.fitted_, Fitted{})),
-        pool_(other.pool_),
+        pool_(other.pool_),  // NOLINT(performance-move-constructor-init): shared, and kept
         work_(std::move(other.work_)) {}
   KMeans& operator=(KMeans&& other) noexcept {
     options_ = std::move(other.options_);

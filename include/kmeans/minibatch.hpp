@@ -41,7 +41,7 @@ class MiniBatchKMeans {
   MiniBatchKMeans(MiniBatchKMeans&& other) noexcept
       : options_(std::move(other.options_)),
         state_(std::exchange(other.state_, detail::MiniBatchState<T>{})),
-        pool_(other.pool_) {}
+        pool_(other.pool_) {}  // NOLINT(performance-move-constructor-init): shared, and kept
   MiniBatchKMeans& operator=(MiniBatchKMeans&& other) noexcept {
     options_ = std::move(other.options_);
     state_ = std::exchange(other.state_, detail::MiniBatchState<T>{});
