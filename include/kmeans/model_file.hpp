@@ -13,8 +13,8 @@ namespace kmeans {
 
 /// @brief A saved model's kind, value type and shape.
 struct SavedModelInfo {
-  bool minibatch = false;        ///< MiniBatchKMeans (else KMeans)
-  bool double_values = true;     ///< centroids of double (else float): load as T = double
+  bool minibatch = false;     ///< MiniBatchKMeans (else KMeans)
+  bool double_values = true;  ///< centroids of double (else float): load as T = double
   std::size_t n_clusters = 0;
   std::size_t n_features = 0;
 };
