@@ -121,7 +121,7 @@ int run(const Args& a) {
     std::fprintf(stderr, "run_kmeans: could not write %s\n", a.out.c_str());
     return 1;
   }
-  std::printf("wrote %s (plot it: python3 examples/plot_clusters.py %s)\n", a.out.c_str(), a.out.c_str());
+  std::printf("wrote %s (plot it: /usr/bin/python3 examples/plot_clusters.py %s)\n", a.out.c_str(), a.out.c_str());
   return 0;
 }
 
