@@ -27,4 +27,4 @@ demo_packages=(cmake make g++ libxsimd-dev python3-numpy python3-matplotlib)
 # libraries, MPI, and the Python package's build and test dependencies.
 test_packages=("${demo_packages[@]}" clang libclang-rt-14-dev clang-format clang-tidy catch2 libbenchmark-dev
   libopenmpi-dev openmpi-bin python3-dev python3-venv python3-pybind11 pybind11-dev python3-sklearn python3-pytest
-  python3-pandas python3-wheel)
+  python3-pandas python3-setuptools python3-wheel)
