@@ -126,6 +126,17 @@ TEST_CASE("kmeans fit, predict and transform on .npy data agree with the library
   CHECK(cols == 5);
   CHECK(d == saved.transform(blobs_data.X()));
 
+  // --metric cosine: the saved model predicts by cosine, as the library's cosine model does.
+  REQUIRE(cli({"fit", data, "-k", "5", "--metric", "cosine", "-o", model, "-q"}).status == 0);
+  kmeans::Options cos = o;
+  cos.seed = 0;
+  cos.metric = kmeans::Metric::cosine;
+  kmeans::KMeans<double> cosine(cos);
+  cosine.fit(blobs_data.X());
+  CHECK(kmeans::KMeans<double>::load(model).options().metric == kmeans::Metric::cosine);
+  CHECK(kmeans::KMeans<double>::load(model).predict(blobs_data.X()) == cosine.labels());
+  CHECK(cli({"fit", data, "-k", "5", "--metric", "manhattan", "-o", model}).status == 2);
+
   // float32 data is fitted in float32, in place; --float32 converts float64 data.
   std::vector<float> f(blobs_data.data.begin(), blobs_data.data.end());
   kmeans_tool::write_npy(data, f.data(), {3000, 6});

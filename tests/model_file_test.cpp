@@ -62,6 +62,7 @@ TEMPLATE_TEST_CASE("a saved KMeans loads back to the same predictions, bit for b
   o.oversampling = 3.5;
   o.init_rounds = 7;
   o.algorithm = kmeans::Algorithm::yinyang;
+  o.metric = kmeans::Metric::cosine;
   o.elkan_max_bytes = 12345678;
   o.seed = 0xfeedbeefcafeULL;
   o.n_threads = 2;
@@ -89,6 +90,7 @@ TEMPLATE_TEST_CASE("a saved KMeans loads back to the same predictions, bit for b
   CHECK(l.oversampling == 3.5);
   CHECK(l.init_rounds == 7);
   CHECK(l.algorithm == kmeans::Algorithm::yinyang);
+  CHECK(l.metric == kmeans::Metric::cosine);
   CHECK(l.elkan_max_bytes == 12345678);
   CHECK(l.seed == 0xfeedbeefcafeULL);
   CHECK(l.n_threads == 1);  // the machine's, given to load, not saved
@@ -147,7 +149,7 @@ TEST_CASE("a damaged model file is a clear error, never a crash", "[model_file][
   const std::string path = temp_path("damaged");
   km.save(path);
   const std::vector<unsigned char> good = bytes_of(path);
-  REQUIRE(good.size() == 56 + 59 + 3 * 3 * 8 + 8);  // header, KMeans options, centroids, checksum
+  REQUIRE(good.size() == 56 + 60 + 3 * 3 * 8 + 8);  // header, KMeans options, centroids, checksum
   const auto message_for = [&](const std::vector<unsigned char>& b) {
     write_bytes(path, b);
     return message_of([&] { KMeans<double>::load(path); });

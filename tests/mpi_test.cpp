@@ -223,6 +223,14 @@ TEST_CASE("bad input on any process is the same error on every process", "[mpi]"
   CHECK(contains(m, "rank " + std::to_string(last) + ": X has a NaN"));
   CHECK(same_everywhere(m));
 
+  // The cosine metric: a single-process fit only.
+  Options cosine = o;
+  cosine.metric = kmeans::Metric::cosine;
+  m = message_of([&] { kmeans::mpi::fit<double>(MPI_COMM_WORLD, Matrix<const double>(s.all.data(), 100, 3), cosine); });
+  CAPTURE(m);
+  CHECK(contains(m, "only the Euclidean metric"));
+  CHECK(same_everywhere(m));
+
   // A column count that differs on one process.
   const std::size_t cols = rank_of() == last ? 2 : 3;
   m = message_of([&] { kmeans::mpi::fit<double>(MPI_COMM_WORLD, Matrix<const double>(s.all.data(), 100, cols), o); });

@@ -21,7 +21,7 @@ namespace kmeans_tool {
 
 inline const char* const usage_text =
     "usage: kmeans fit DATA -k K -o MODEL [--algorithm A] [--init I] [--n-init N] [--max-iter N]\n"
-    "                  [--tol X] [--seed S] [--threads T] [--float32] [-q]\n"
+    "                  [--tol X] [--seed S] [--metric M] [--threads T] [--float32] [-q]\n"
     "       kmeans predict MODEL DATA -o LABELS [--threads T] [-q]\n"
     "       kmeans transform MODEL DATA -o DISTANCES [--threads T] [-q]\n"
     "       kmeans --help | VERB --help\n";
@@ -40,6 +40,8 @@ inline const char* const fit_help =
     "  --tol X               converged when the centres move by at most X times the data's\n"
     "                        mean variance (default 1e-4)\n"
     "  --seed S              random seed (default 0)\n"
+    "  --metric M            euclidean (default) or cosine (spherical k-means: rows and centres\n"
+    "                        scaled to unit length; predict and transform then scale DATA too)\n"
     "  --threads T           threads (default: all cores); the result does not depend on it\n"
     "  --float32             compute in float32 (default: float32 for float32 .npy data,\n"
     "                        else float64)\n"
@@ -76,6 +78,7 @@ struct Command {
   std::uint64_t seed = 0;
   kmeans::Algorithm algorithm = kmeans::Algorithm::lloyd;
   kmeans::Init init = kmeans::Init::kmeans_plus_plus;
+  kmeans::Metric metric = kmeans::Metric::euclidean;
   bool float32 = false, quiet = false, help = false;
 };
 
@@ -149,6 +152,14 @@ inline Command parse_command(const std::vector<std::string>& args) {
         c.algorithm = A::automatic;
       else
         throw UsageError("--algorithm takes lloyd, elkan, hamerly, yinyang or auto, not '" + v + "'");
+    } else if (c.verb == "fit" && a == "--metric") {
+      const std::string& v = value();
+      if (v == "euclidean")
+        c.metric = kmeans::Metric::euclidean;
+      else if (v == "cosine")
+        c.metric = kmeans::Metric::cosine;
+      else
+        throw UsageError("--metric takes euclidean or cosine, not '" + v + "'");
     } else if (c.verb == "fit" && a == "--init") {
       const std::string& v = value();
       if (v == "k-means++")
@@ -235,6 +246,7 @@ int fit(const Command& c, std::ostream& err) {
   o.n_threads = c.threads;
   o.algorithm = c.algorithm;
   o.init = c.init;
+  o.metric = c.metric;
   if (!c.quiet)
     o.on_iteration = [&err](const kmeans::Iteration& it) {
       err << "iteration " << it.iteration << ": inertia " << it.inertia << ", centre shift " << it.center_shift << '\n';

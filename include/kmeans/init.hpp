@@ -25,6 +25,11 @@ std::vector<T> initial_centroids(Matrix<const T> X, const Options& options) {
   detail::require_fit_shape("initial_centroids", X, options.n_clusters);
   const auto pool = detail::shared_pool(options.n_threads);
   detail::require_usable(*pool, X, "X", X.rows());
+  std::vector<T> unit;  // Metric::cosine: the fit starts from the rows scaled to unit length
+  if (options.metric == Metric::cosine) {
+    unit = detail::unit_rows(*pool, X, "X");
+    X = Matrix<const T>(unit.data(), X.rows(), X.cols());
+  }
   detail::Rng rng(detail::derive_seed(options.seed, 0));
   return detail::initial_centroids(detail::Problem<T>{*pool, X, options.n_clusters}, options, rng);
 }

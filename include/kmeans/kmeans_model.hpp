@@ -67,7 +67,8 @@ class KMeans {
     options.n_clusters = centroids.rows();
     KMeans model(std::move(options));
     detail::require_usable(*model.pool_, centroids, "centroids", centroids.rows());
-    model.fitted_.centroids = detail::copy_rows(centroids);
+    model.fitted_.centroids =
+        model.cosine() ? detail::unit_rows(*model.pool_, centroids, "centroids") : detail::copy_rows(centroids);
     model.fitted_.k = centroids.rows();
     model.fitted_.d = centroids.cols();
     model.fitted_.algorithm = detail::resolve_algorithm(model.options_, 0, centroids.rows());
@@ -147,26 +148,26 @@ class KMeans {
   /// @brief The index of the nearest centroid for every row of X (lowest index on ties).
   std::vector<std::int32_t> predict(Matrix<const T> X) const {
     require_fitted("predict");
-    return detail::predict(*pool_, centroids(), X);
+    return on_rows(X, [&](Matrix<const T> rows) { return detail::predict(*pool_, centroids(), rows); });
   }
 
   /// @brief The distance (not squared) from every row of X to every centroid: a row-major
   /// X.rows() x n_clusters array, computed in double.
   std::vector<T> transform(Matrix<const T> X) const {
     require_fitted("transform");
-    return detail::transform(*pool_, centroids(), X);
+    return on_rows(X, [&](Matrix<const T> rows) { return detail::transform(*pool_, centroids(), rows); });
   }
 
   /// @brief Minus the inertia of X for the fitted centroids (scikit-learn's score): the sum
   /// of squared distances of the rows to their nearest centroids, negated.
   double score(Matrix<const T> X) const {
     require_fitted("score");
-    return detail::score(*pool_, centroids(), X, nullptr);
+    return on_rows(X, [&](Matrix<const T> rows) { return detail::score(*pool_, centroids(), rows, nullptr); });
   }
   /// @brief The same, each row's squared distance multiplied by its weight.
   double score(Matrix<const T> X, const std::vector<double>& sample_weight) const {
     require_fitted("score");
-    return detail::score(*pool_, centroids(), X, &sample_weight);
+    return on_rows(X, [&](Matrix<const T> rows) { return detail::score(*pool_, centroids(), rows, &sample_weight); });
   }
 
   /// @brief The n_clusters x n_features centroids of the last fit.
@@ -212,12 +213,34 @@ class KMeans {
 
   void require_fitted(const char* call) const { detail::require_fitted(is_fitted(), call, "fit()"); }
 
+  bool cosine() const noexcept { return options_.metric == Metric::cosine; }
+
+  /// f(X), or, for Metric::cosine, f of X's rows scaled to unit length (a copy).
+  template <class F>
+  auto on_rows(Matrix<const T> X, F&& f) const {
+    if (!cosine()) return f(X);
+    const std::vector<T> unit = detail::unit_rows(*pool_, X, "X");
+    return f(Matrix<const T>(unit.data(), X.rows(), X.cols()));
+  }
+
   KMeans& fit_impl(Matrix<const T> X, const Matrix<const T>* given, const std::vector<double>* sample_weight) {
     const std::size_t k = options_.n_clusters;
     detail::require_fit_shape("fit", X, k);
     if (given) detail::require_centroid_shape(*given, k, X.cols());
     if (sample_weight) detail::require_weights(*sample_weight, X.rows());
     detail::ThreadPool& pool = *pool_;
+    // Cosine: the whole fit runs on the rows (and given centroids) scaled to unit length.
+    std::vector<T> unit_X, unit_given;
+    Matrix<const T> unit_given_view;
+    if (cosine()) {
+      unit_X = detail::unit_rows(pool, X, "X");
+      X = Matrix<const T>(unit_X.data(), X.rows(), X.cols());
+      if (given) {
+        unit_given = detail::unit_rows(pool, *given, "initial centroids");
+        unit_given_view = Matrix<const T>(unit_given.data(), k, X.cols());
+        given = &unit_given_view;
+      }
+    }
     detail::FitPlan plan;
     // The data check, and the variance only where tol can stop the fit: one pass over X.
     plan.tol_scaled = detail::check_and_scale_tol(pool, X, options_.run_till_max_iter ? 0.0 : options_.tol);

@@ -29,6 +29,17 @@ enum class Algorithm {
   automatic,  ///< the library's choice: hamerly (lloyd for k = 1), from the measurements in README
 };
 
+/// @brief How nearness is measured.
+enum class Metric {
+  euclidean,  ///< squared Euclidean distance (k-means)
+  /// cosine similarity (spherical k-means): the fit and predict work on the rows scaled to
+  /// unit length (a copy; a row of zeros is an error), the centroids are renormalised after
+  /// each update, and the nearest centroid is the one of largest cosine similarity. inertia
+  /// and transform are the Euclidean ones between the unit rows and the unit centroids
+  /// (squared distance 2 - 2 cos).
+  cosine,
+};
+
 /// @brief What the on_iteration callback is told after each iteration.
 struct Iteration {
   std::size_t iteration;  ///< 1-based, within the current restart
@@ -56,6 +67,7 @@ struct Options {
   /// were sampled).
   std::size_t init_rounds = 5;
   Algorithm algorithm = Algorithm::lloyd;
+  Metric metric = Metric::euclidean;
   /// Elkan's bounds take n (k + 1) doubles, Yinyang's n (k / 10 + 1); a fit whose bounds
   /// would need more bytes than this runs hamerly instead.
   std::size_t elkan_max_bytes = std::size_t{1} << 30;

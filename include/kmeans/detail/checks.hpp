@@ -43,6 +43,8 @@ inline void validate(const Options& o) {
   if (o.algorithm != Algorithm::lloyd && o.algorithm != Algorithm::elkan && o.algorithm != Algorithm::hamerly &&
       o.algorithm != Algorithm::yinyang && o.algorithm != Algorithm::automatic)
     throw_invalid_argument("algorithm has no such value: ", static_cast<int>(o.algorithm));
+  if (o.metric != Metric::euclidean && o.metric != Metric::cosine)
+    throw_invalid_argument("metric has no such value: ", static_cast<int>(o.metric));
 }
 
 inline void validate(const MiniBatchOptions& o) {

@@ -23,6 +23,7 @@
 #include "problem.hpp"
 #include "relocation.hpp"
 #include "seeded_rows.hpp"
+#include "stats.hpp"
 
 namespace kmeans::detail {
 
@@ -100,7 +101,7 @@ class IterationDriver {
         if (options.on_iteration) options.on_iteration(Iteration{it, pass.inertia, 0.0, pass.evaluations});
         break;
       }
-      update(centroids, next, out.labels);
+      update(centroids, next, out.labels, options.metric == Metric::cosine);
       algo_.centroids_moved(p_.pool, centroids.data(), next.data());
       double shift = 0.0;
       for (std::size_t i = 0; i < next.size(); ++i) {
@@ -229,10 +230,16 @@ class IterationDriver {
   }
 
   /// next = weighted means of the clusters after relocating empty ones (no rows, or only
-  /// rows of weight zero); a cluster left empty keeps its centroid.
-  void update(const std::vector<T>& centroids, std::vector<T>& next, std::vector<std::int32_t>& labels) {
+  /// rows of weight zero); a cluster left empty keeps its centroid. `unit`: each mean scaled
+  /// back to unit length (Metric::cosine; a mean of zero length keeps its old centroid).
+  void update(const std::vector<T>& centroids, std::vector<T>& next, std::vector<std::int32_t>& labels, bool unit) {
     relocate_empty_clusters(p_, centroids, labels, work_.totals, [&](std::size_t row) { algo_.forget(row); });
     work_.totals.means(centroids, next);
+    if (!unit) return;
+    for (std::size_t c = 0; c < p_.k; ++c) {
+      T* row = next.data() + c * d_;
+      if (!unit_row(row, d_, row)) std::copy_n(centroids.data() + c * d_, d_, row);
+    }
   }
 
   const Problem<T>& p_;

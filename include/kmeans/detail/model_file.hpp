@@ -177,6 +177,7 @@ inline std::vector<unsigned char> encode(const ModelState& s) {
     w.f64(o.oversampling);
     w.u64(o.init_rounds);
     w.u8(enum_byte(o.algorithm));
+    w.u8(static_cast<std::uint8_t>(o.metric));
     w.u64(o.elkan_max_bytes);
     w.u64(o.seed);
   } else {
@@ -251,6 +252,9 @@ inline ModelState decode(const unsigned char* data, std::size_t size, const std:
     o.oversampling = f.f64("oversampling");
     o.init_rounds = size_from(f, f.u64("init_rounds"), "init_rounds");
     o.algorithm = algorithm_from(f, f.u8("algorithm"));
+    const std::uint8_t metric = f.u8("metric");
+    if (metric > static_cast<std::uint8_t>(Metric::cosine)) f.fail("metric has no such value: ", int{metric});
+    o.metric = static_cast<Metric>(metric);
     o.elkan_max_bytes = size_from(f, f.u64("elkan_max_bytes"), "elkan_max_bytes");
     o.seed = f.u64("seed");
   } else {

@@ -55,6 +55,8 @@ kmeans::detail::FitResult<T> fit(MPI_Comm comm, Matrix<const T> X, const std::ve
   std::size_t d = 0;
   peers.agree([&] {
     kd::validate(options);
+    if (options.metric != Metric::euclidean)
+      throw_invalid_argument("the distributed fit has only the Euclidean metric (Options::metric)");
     if (sample_weight) kd::weight_total(*sample_weight, X.rows());
   });
   // The same options everywhere, and the same column count on every process with rows.

@@ -133,6 +133,37 @@ std::vector<T> copy_rows(Matrix<const T> X) {
   return out;
 }
 
+/// Row i of X scaled to unit length into out (d values): each value over the row's norm,
+/// both in double, rounded to T. Returns false for a row of zeros (no direction).
+template <class T>
+bool unit_row(const T* x, std::size_t d, T* out) {
+  double sum = 0.0;
+  for (std::size_t j = 0; j < d; ++j) sum += static_cast<double>(x[j]) * static_cast<double>(x[j]);
+  if (!(sum > 0)) return false;
+  const double norm = std::sqrt(sum);
+  for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<T>(static_cast<double>(x[j]) / norm);
+  return true;
+}
+
+/// The rows of X scaled to unit length (Metric::cosine), contiguous; throws
+/// std::invalid_argument naming the first row of zeros. (Checked for NaN and infinity first:
+/// the norm of such a row is not a length.)
+template <class T>
+std::vector<T> unit_rows(ThreadPool& pool, Matrix<const T> X, const char* name) {
+  require_usable(pool, X, name, X.rows());
+  const std::size_t d = X.cols();
+  std::vector<T> out(X.rows() * d);
+  std::vector<std::size_t> first_zero(block_count(X.rows()), no_row);
+  for_blocks(pool, X.rows(), [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      if (!unit_row(X.row(i), d, out.data() + i * d) && first_zero[b] == no_row) first_zero[b] = i;
+  });
+  for (const std::size_t i : first_zero)
+    if (i != no_row)
+      throw_invalid_argument(name, " row ", i, " is all zeros: the cosine metric needs rows of nonzero length");
+  return out;
+}
+
 /// Per-column count, mean and sum of squared deviations from the mean, in double.
 struct Moments {
   double count = 0;
