@@ -201,7 +201,7 @@ inline NpyLayout parse_npy(const unsigned char* data, std::size_t size, const st
   if (shape[0] == 0 || shape[1] == 0) fail(file, "an empty array (", str(shape[0]), " x ", str(shape[1]), ")");
   l.data_offset = header_start + header_len;
   const std::uint64_t available = (size - l.data_offset) / element_size(l.element);
-  if (shape[0] > available || shape[1] > available || shape[0] * shape[1] > available)
+  if (shape[0] > available || shape[1] > available || shape[0] > available / shape[1])  // no product to overflow
     fail(file, "truncated data: ", str(shape[0]), " x ", str(shape[1]), " values announced, ", str(available),
          " there");
   l.rows = static_cast<std::size_t>(shape[0]);

@@ -275,8 +275,10 @@ inline ModelState decode(const unsigned char* data, std::size_t size, const std:
   // The sizes must add up to what is left, before anything of their size is allocated.
   const std::uint64_t left = f.remaining();
   const std::uint64_t counts_bytes = s.kind == ModelKind::minibatch ? 8 : 0;
-  const std::uint64_t per_centroid_row = s.d > left ? left + 1 : s.d * s.value_bytes;  // no overflow
-  if (s.k > left || per_centroid_row > left || s.k * (per_centroid_row + counts_bytes) != left)
+  // Divisions, not products: a crafted k and d must not overflow into a match.
+  const std::uint64_t per_centroid_row = s.d > left ? left + 1 : s.d * s.value_bytes;  // d <= left: no overflow
+  const std::uint64_t per_cluster = per_centroid_row + counts_bytes;
+  if (per_centroid_row > left || s.k > left / per_cluster || s.k * per_cluster != left)
     f.fail("n_clusters ", s.k, " x n_features ", s.d, " of ", int{s.value_bytes}, "-byte values",
            counts_bytes ? " (and a count per cluster)" : "", " do not fill the ", left, " bytes left");
   const std::size_t k = size_from(f, s.k, "n_clusters");
