@@ -338,42 +338,13 @@ void bind_minibatch(py::module_& m, const char* name) {
       .def_property_readonly("converged", &MiniBatch<T>::converged);
 }
 
-/// Calls f<float> or f<double> by the dtype of `a` (the Python layer has made it one of them).
-template <template <class> class F, class... Args>
-auto by_dtype(const py::array& a, Args&&... args) {
-  if (py::isinstance<py::array_t<float>>(a)) return F<float>::call(a, std::forward<Args>(args)...);
-  if (py::isinstance<py::array_t<double>>(a)) return F<double>::call(a, std::forward<Args>(args)...);
+/// f(T{}) for the T of `a`'s dtype, float or double (the Python layer has made it one of them).
+template <class F>
+py::object by_dtype(const py::array& a, F&& f) {
+  if (py::isinstance<py::array_t<float>>(a)) return f(float{});
+  if (py::isinstance<py::array_t<double>>(a)) return f(double{});
   throw py::type_error("expected a float32 or float64 array");
 }
-
-template <class T>
-struct Fit {
-  template <class... A>
-  static py::tuple call(const py::array& X, A&&... a) {
-    return fit<T>(X, std::forward<A>(a)...);
-  }
-};
-template <class T>
-struct Predict {
-  template <class... A>
-  static py::object call(const py::array& centers, A&&... a) {
-    return predict<T>(centers, std::forward<A>(a)...);
-  }
-};
-template <class T>
-struct Transform {
-  template <class... A>
-  static py::object call(const py::array& centers, A&&... a) {
-    return transform<T>(centers, std::forward<A>(a)...);
-  }
-};
-template <class T>
-struct Score {
-  template <class... A>
-  static double call(const py::array& centers, A&&... a) {
-    return score<T>(centers, std::forward<A>(a)...);
-  }
-};
 
 }  // namespace
 
@@ -395,19 +366,23 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "fit",
       [](const py::array& X, const FitArgs& a, const py::object& centers, const py::object& sample_weight,
-         const py::object& callback) { return by_dtype<Fit>(X, a, centers, sample_weight, callback); },
+         const py::object& callback) {
+        return by_dtype(X, [&](auto t) { return fit<decltype(t)>(X, a, centers, sample_weight, callback); });
+      },
       py::arg("X"), py::arg("args"), py::arg("centers"), py::arg("sample_weight"), py::arg("callback"),
       "(cluster_centers, labels, inertia, n_iter, converged, algorithm used, seconds in C++'s fit, distinct labels); "
-      "callback(iteration, inertia, "
-      "center_shift) after each iteration, a false return stops the fit");
+      "callback(iteration, inertia, center_shift) after each iteration, a false return stops the fit");
   m.def("predict", [](const py::array& centers, const py::array& X, std::size_t n_threads) {
-    return by_dtype<Predict>(centers, X, n_threads);
+    return by_dtype(centers, [&](auto t) { return predict<decltype(t)>(centers, X, n_threads); });
   });
   m.def("transform", [](const py::array& centers, const py::array& X, std::size_t n_threads) {
-    return by_dtype<Transform>(centers, X, n_threads);
+    return by_dtype(centers, [&](auto t) { return transform<decltype(t)>(centers, X, n_threads); });
   });
-  m.def("score", [](const py::array& centers, const py::array& X, const py::object& sample_weight,
-                    std::size_t n_threads) { return by_dtype<Score>(centers, X, sample_weight, n_threads); });
+  m.def("score",
+        [](const py::array& centers, const py::array& X, const py::object& sample_weight, std::size_t n_threads) {
+          return by_dtype(centers,
+                          [&](auto t) { return py::float_(score<decltype(t)>(centers, X, sample_weight, n_threads)); });
+        });
   bind_minibatch<float>(m, "MiniBatch32");
   bind_minibatch<double>(m, "MiniBatch64");
 }
