@@ -6,17 +6,17 @@ install_missing() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]})) || return 0
-  echo "installing the Debian packages this needs: ${missing[*]}"
   local as_root=()
   if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo > /dev/null; then
-      as_root=(sudo)
-    else
+    if ! command -v sudo > /dev/null; then
+      echo "Debian packages this needs are missing: ${missing[*]}" >&2
       echo "not root and no sudo: as root, run" >&2
       echo "  apt-get update && apt-get install --no-install-recommends ${missing[*]}" >&2
       exit 1
     fi
+    as_root=(sudo)
   fi
+  echo "installing the Debian packages this needs${as_root:+ (with sudo)}: ${missing[*]}"
   "${as_root[@]}" apt-get update -qq
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
