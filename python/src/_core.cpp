@@ -139,10 +139,16 @@ const char* name_of(kmeans::Algorithm a) {
   return "?";
 }
 
+kmeans::Metric metric_named(const std::string& name) {
+  if (name == "euclidean") return kmeans::Metric::euclidean;
+  if (name == "cosine") return kmeans::Metric::cosine;
+  throw py::value_error("unknown metric: " + name);
+}
+
 struct FitArgs {
   std::size_t n_clusters, max_iter, n_init, n_threads;
   double tol;
-  std::string init, algorithm;
+  std::string init, algorithm, metric;
   std::uint64_t seed;
 };
 
@@ -162,6 +168,7 @@ py::tuple fit(const py::array& X_, const FitArgs& a, const py::object& centers_,
   o.n_init = a.n_init;
   o.init = init_named(a.init);
   o.algorithm = algorithm_named(a.algorithm);
+  o.metric = metric_named(a.metric);
   o.seed = a.seed;
   o.n_threads = a.n_threads;
   o.on_iteration = [&progress](const kmeans::Iteration& it) {
@@ -193,16 +200,18 @@ py::tuple fit(const py::array& X_, const FitArgs& a, const py::object& centers_,
 
 /// A model at the given centroids, for predict, transform and score.
 template <class T>
-kmeans::KMeans<T> at(const py::array& centers, std::size_t n_threads) {
+kmeans::KMeans<T> at(const py::array& centers, std::size_t n_threads, const std::string& metric) {
   keep_threads(n_threads);
   kmeans::Options o;
   o.n_threads = n_threads;
+  o.metric = metric_named(metric);
   return kmeans::KMeans<T>::from_centroids(view<T>(centers, "cluster_centers_"), std::move(o));
 }
 
 template <class T>
-py::array_t<std::int32_t> predict(const py::array& centers, const py::array& X_, std::size_t n_threads) {
-  const auto model = at<T>(centers, n_threads);
+py::array_t<std::int32_t> predict(const py::array& centers, const py::array& X_, std::size_t n_threads,
+                                  const std::string& metric) {
+  const auto model = at<T>(centers, n_threads, metric);
   const Matrix<const T> X = view<T>(X_, "X");
   std::vector<std::int32_t> labels;
   {
@@ -213,8 +222,9 @@ py::array_t<std::int32_t> predict(const py::array& centers, const py::array& X_,
 }
 
 template <class T>
-py::array_t<T> transform(const py::array& centers, const py::array& X_, std::size_t n_threads) {
-  const auto model = at<T>(centers, n_threads);
+py::array_t<T> transform(const py::array& centers, const py::array& X_, std::size_t n_threads,
+                         const std::string& metric) {
+  const auto model = at<T>(centers, n_threads, metric);
   const Matrix<const T> X = view<T>(X_, "X");
   std::vector<T> distances;
   {
@@ -226,8 +236,9 @@ py::array_t<T> transform(const py::array& centers, const py::array& X_, std::siz
 }
 
 template <class T>
-double score(const py::array& centers, const py::array& X_, const py::object& sample_weight_, std::size_t n_threads) {
-  const auto model = at<T>(centers, n_threads);
+double score(const py::array& centers, const py::array& X_, const py::object& sample_weight_, std::size_t n_threads,
+             const std::string& metric) {
+  const auto model = at<T>(centers, n_threads, metric);
   const Matrix<const T> X = view<T>(X_, "X");
   const std::vector<double> w = weights(sample_weight_);
   py::gil_scoped_release release;
@@ -352,10 +363,10 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "The C++ kmeans library's models over NumPy arrays (use exactkmeans.KMeans and MiniBatchKMeans).";
 
   py::class_<FitArgs>(m, "FitArgs")
-      .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t, double, std::string, std::string,
+      .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t, double, std::string, std::string, std::string,
                     std::uint64_t>(),
            py::arg("n_clusters"), py::arg("max_iter"), py::arg("n_init"), py::arg("n_threads"), py::arg("tol"),
-           py::arg("init"), py::arg("algorithm"), py::arg("seed"));
+           py::arg("init"), py::arg("algorithm"), py::arg("metric"), py::arg("seed"));
   py::class_<MiniBatchArgs>(m, "MiniBatchArgs")
       .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, double,
                     double, std::string, std::uint64_t>(),
@@ -372,17 +383,18 @@ PYBIND11_MODULE(_core, m) {
       py::arg("X"), py::arg("args"), py::arg("centers"), py::arg("sample_weight"), py::arg("callback"),
       "(cluster_centers, labels, inertia, n_iter, converged, algorithm used, seconds in C++'s fit, distinct labels); "
       "callback(iteration, inertia, center_shift) after each iteration, a false return stops the fit");
-  m.def("predict", [](const py::array& centers, const py::array& X, std::size_t n_threads) {
-    return by_dtype(centers, [&](auto t) { return predict<decltype(t)>(centers, X, n_threads); });
+  m.def("predict", [](const py::array& centers, const py::array& X, std::size_t n_threads, const std::string& metric) {
+    return by_dtype(centers, [&](auto t) { return predict<decltype(t)>(centers, X, n_threads, metric); });
   });
-  m.def("transform", [](const py::array& centers, const py::array& X, std::size_t n_threads) {
-    return by_dtype(centers, [&](auto t) { return transform<decltype(t)>(centers, X, n_threads); });
-  });
-  m.def("score",
-        [](const py::array& centers, const py::array& X, const py::object& sample_weight, std::size_t n_threads) {
-          return by_dtype(centers,
-                          [&](auto t) { return py::float_(score<decltype(t)>(centers, X, sample_weight, n_threads)); });
+  m.def("transform",
+        [](const py::array& centers, const py::array& X, std::size_t n_threads, const std::string& metric) {
+          return by_dtype(centers, [&](auto t) { return transform<decltype(t)>(centers, X, n_threads, metric); });
         });
+  m.def("score", [](const py::array& centers, const py::array& X, const py::object& sample_weight,
+                    std::size_t n_threads, const std::string& metric) {
+    return by_dtype(
+        centers, [&](auto t) { return py::float_(score<decltype(t)>(centers, X, sample_weight, n_threads, metric)); });
+  });
   bind_minibatch<float>(m, "MiniBatch32");
   bind_minibatch<double>(m, "MiniBatch64");
 }

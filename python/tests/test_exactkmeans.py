@@ -252,3 +252,28 @@ def test_minibatch_batch_larger_than_x_is_capped():
     assert one.n_iter_ == one.n_steps_ == 1
     assert ten.n_iter_ == ten.n_steps_ == 10
     assert not np.array_equal(one.cluster_centers_, ten.cluster_centers_)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_cosine_metric_is_spherical_lloyd(algorithm):
+    # NumPy's spherical Lloyd from the same centres: unit rows, the largest cosine, means
+    # scaled back to unit length; every algorithm gives its answer.
+    X, _ = make_blobs(800, n_features=5, centers=4, random_state=9)
+    X *= 1 + np.arange(800)[:, None] % 5  # lengths 1 to 5: only directions should matter
+    init = X[[0, 1, 2, 3]]
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    C = init / np.linalg.norm(init, axis=1, keepdims=True)
+    for _ in range(3):
+        labels = (U @ C.T).argmax(axis=1)
+        C = np.array([U[labels == j].sum(0) for j in range(4)])
+        C /= np.linalg.norm(C, axis=1, keepdims=True)
+    km = KMeans(4, init=init, max_iter=3, tol=0, algorithm=algorithm, metric="cosine").fit(X)
+    assert_allclose(km.cluster_centers_, C, rtol=1e-12, atol=1e-12)
+    assert_array_equal(km.labels_, (U @ C.T).argmax(axis=1))
+    assert_array_equal(km.predict(X * 3.0), km.labels_)
+    assert_allclose(km.transform(X[:5]), np.sqrt(np.maximum(2 - 2 * U[:5] @ C.T, 0)), atol=1e-7)
+    assert pickle.loads(pickle.dumps(km)).predict(X).tolist() == km.labels_.tolist()
+    with pytest.raises(ValueError, match="X row 2 is all zeros"):
+        km.predict(np.vstack([X[:2], np.zeros((1, 5))]))
+    with pytest.raises(ValueError, match="metric"):
+        KMeans(4, metric="manhattan").fit(X)

@@ -173,13 +173,13 @@ class _BaseKMeans(
         """The index of the nearest cluster centre of each row (lowest index on ties)."""
         check_is_fitted(self)
         X, centers = self._check_test_data(X)
-        return _core.predict(centers, X, _n_threads(self.n_threads))
+        return _core.predict(centers, X, _n_threads(self.n_threads), self._metric())
 
     def transform(self, X):
         """The distance of every row to every cluster centre, (n_samples, n_clusters)."""
         check_is_fitted(self)
         X, centers = self._check_test_data(X)
-        return _core.transform(centers, X, _n_threads(self.n_threads))
+        return _core.transform(centers, X, _n_threads(self.n_threads), self._metric())
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """fit(X), then labels_."""
@@ -189,14 +189,17 @@ class _BaseKMeans(
         """fit(X), then transform(X), without checking X twice."""
         self.fit(X, sample_weight=sample_weight)
         X = self._check_X(X, reset=False)
-        return _core.transform(self._centers_for(X), X, _n_threads(self.n_threads))
+        return _core.transform(self._centers_for(X), X, _n_threads(self.n_threads), self._metric())
 
     def score(self, X, y=None, sample_weight=None):
         """Minus the (weighted) sum of squared distances of X to the nearest centres."""
         check_is_fitted(self)
         X, centers = self._check_test_data(X)
         weights = self._weights(sample_weight, X)
-        return _core.score(centers, X, weights, _n_threads(self.n_threads))
+        return _core.score(centers, X, weights, _n_threads(self.n_threads), self._metric())
+
+    def _metric(self):
+        return getattr(self, "metric", "euclidean")  # MiniBatchKMeans: Euclidean only
 
     @property
     def _n_features_out(self):
@@ -227,6 +230,9 @@ class KMeans(_BaseKMeans):
     - ``n_init="auto"`` (default): 1 run for k-means++, k-means|| or an array, 10 for
       "random" or a callable (scikit-learn's rule from version 1.4).
     - ``n_threads``: threads to use (None: all cores). The result does not depend on it.
+    - ``metric``: ``"euclidean"`` (default) or ``"cosine"`` (spherical k-means: rows and
+      centres scaled to unit length, the nearest centre the one of largest cosine similarity;
+      a row of zeros is a ValueError).
     - ``copy_x`` is accepted for compatibility: X is never modified, so never copied for it.
 
     Fitted attributes: ``cluster_centers_, labels_, inertia_, n_iter_, n_features_in_,
@@ -238,6 +244,7 @@ class KMeans(_BaseKMeans):
         **_BaseKMeans._parameter_constraints,
         "copy_x": ["boolean"],
         "algorithm": [StrOptions({"lloyd", "elkan", "hamerly", "yinyang", "auto"})],
+        "metric": [StrOptions({"euclidean", "cosine"})],
     }
 
     def __init__(
@@ -253,6 +260,7 @@ class KMeans(_BaseKMeans):
         copy_x=True,
         algorithm="lloyd",
         n_threads=None,
+        metric="euclidean",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -264,10 +272,14 @@ class KMeans(_BaseKMeans):
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.n_threads = n_threads
+        self.metric = metric
 
     def _plain_params(self, p):
-        return isinstance(p["copy_x"], bool) and p["algorithm"] in (
-            "lloyd", "elkan", "hamerly", "yinyang", "auto")
+        return (
+            isinstance(p["copy_x"], bool)
+            and p["algorithm"] in ("lloyd", "elkan", "hamerly", "yinyang", "auto")
+            and p["metric"] in ("euclidean", "cosine")
+        )
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-means clustering of the rows of X (weighted by sample_weight)."""
@@ -305,6 +317,7 @@ class KMeans(_BaseKMeans):
                 tol=self.tol,
                 init=init,
                 algorithm=self.algorithm,
+                metric=self.metric,
                 seed=seed,
             )
             callback = _Verbose(X, self.tol) if self.verbose else None
