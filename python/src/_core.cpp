@@ -101,6 +101,34 @@ class Progress {
   std::exception_ptr error_;
 };
 
+/// fit's and partial_fit's arguments from Python: X, and the weights and initial centroids
+/// when given (None: not given).
+template <class T>
+struct FitInput {
+  FitInput(const py::array& X_, const py::object& sample_weight, const py::object& centers_)
+      : X(view<T>(X_, "X")), w(weights(sample_weight)), given(!centers_.is_none()) {
+    if (given) centers = view<T>(centers_.cast<py::array>(), "init");
+  }
+
+  /// f(X[, w][, centers]): the C++ overload for what was given.
+  template <class F>
+  void pass_to(F&& f) const {
+    if (given && !w.empty())
+      f(X, w, centers);
+    else if (given)
+      f(X, centers);
+    else if (!w.empty())
+      f(X, w);
+    else
+      f(X);
+  }
+
+  Matrix<const T> X;
+  std::vector<double> w;
+  bool given;
+  Matrix<const T> centers;
+};
+
 /// Keeps a model of every n_threads value used, so its threads live as long as the process,
 /// as an OpenMP runtime's do: a model's threads are otherwise started and joined with each
 /// call (about 80 us, a fifth of a small fit). Never destroyed, so never joined at exit.
@@ -156,10 +184,7 @@ struct FitArgs {
 template <class T>
 py::tuple fit(const py::array& X_, const FitArgs& a, const py::object& centers_, const py::object& sample_weight_,
               const py::object& callback) {
-  const Matrix<const T> X = view<T>(X_, "X");
-  const std::vector<double> w = weights(sample_weight_);
-  const bool given = !centers_.is_none();
-  const Matrix<const T> centers = given ? view<T>(centers_.cast<py::array>(), "init") : Matrix<const T>();
+  const FitInput<T> in(X_, sample_weight_, centers_);
   Progress progress(callback);
   kmeans::Options o;
   o.n_clusters = a.n_clusters;
@@ -180,14 +205,7 @@ py::tuple fit(const py::array& X_, const FitArgs& a, const py::object& centers_,
   {
     py::gil_scoped_release release;
     const auto start = std::chrono::steady_clock::now();
-    if (given && !w.empty())
-      model.fit(X, w, centers);
-    else if (given)
-      model.fit(X, centers);
-    else if (!w.empty())
-      model.fit(X, w);
-    else
-      model.fit(X);
+    in.pass_to([&](const auto&... args) { model.fit(args...); });
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   progress.raise_if_stopped();
@@ -280,10 +298,7 @@ class MiniBatch {
 
   void fit(const py::array& X_, const py::object& sample_weight_, const py::object& centers_,
            const py::object& callback) {
-    const Matrix<const T> X = view<T>(X_, "X");
-    const std::vector<double> w = weights(sample_weight_);
-    const bool given = !centers_.is_none();
-    const Matrix<const T> centers = given ? view<T>(centers_.cast<py::array>(), "init") : Matrix<const T>();
+    const FitInput<T> in(X_, sample_weight_, centers_);
     Progress progress(callback);
     kmeans::MiniBatchOptions o = model_.options();
     o.on_step = [&progress](const kmeans::MiniBatchStep& s) {
@@ -292,33 +307,16 @@ class MiniBatch {
     kmeans::MiniBatchKMeans<T> fitted(std::move(o));
     {
       py::gil_scoped_release release;
-      if (given && !w.empty())
-        fitted.fit(X, w, centers);
-      else if (given)
-        fitted.fit(X, centers);
-      else if (!w.empty())
-        fitted.fit(X, w);
-      else
-        fitted.fit(X);
+      in.pass_to([&](const auto&... args) { fitted.fit(args...); });
     }
     progress.raise_if_stopped();
     model_ = std::move(fitted);
   }
 
   void partial_fit(const py::array& X_, const py::object& sample_weight_, const py::object& centers_) {
-    const Matrix<const T> X = view<T>(X_, "X");
-    const std::vector<double> w = weights(sample_weight_);
-    const bool given = !centers_.is_none();
-    const Matrix<const T> centers = given ? view<T>(centers_.cast<py::array>(), "init") : Matrix<const T>();
+    const FitInput<T> in(X_, sample_weight_, centers_);
     py::gil_scoped_release release;
-    if (given && !w.empty())
-      model_.partial_fit(X, w, centers);
-    else if (given)
-      model_.partial_fit(X, centers);
-    else if (!w.empty())
-      model_.partial_fit(X, w);
-    else
-      model_.partial_fit(X);
+    in.pass_to([&](const auto&... args) { model_.partial_fit(args...); });
   }
 
   py::array_t<T> centers() const { return copy_of(model_.centroids()); }

@@ -139,6 +139,21 @@ class _BaseKMeans(
             n_init = 1
         return n_init
 
+    def _seeded(self):
+        """The C++ fit's seed, and the RandomState a callable init draws from (else None)."""
+        if callable(self.init):
+            rng = check_random_state(self.random_state)
+            return _seed(rng), rng
+        return _seed(self.random_state), None
+
+    def _centers_from_init(self, X, rng):
+        """An array init's centres, a callable's (one call), or None for a named init."""
+        if callable(self.init):
+            return self._checked_centers(self.init(X, self.n_clusters, random_state=rng), X)
+        if not isinstance(self.init, str):
+            return self._checked_centers(self.init, X)
+        return None
+
     def _checked_centers(self, centers, X):
         """An init array (or a callable's result) as the C++ fit takes it."""
         centers = np.asarray(centers)
@@ -287,23 +302,12 @@ class KMeans(_BaseKMeans):
         X = self._check_X(X, reset=True)
         weights = self._weights(sample_weight, X)
         n_init = self._check_params_vs_input(X)
-        if callable(self.init):
-            rng = check_random_state(self.random_state)
-            seed = _seed(rng)
-        else:
-            seed = _seed(self.random_state)
-
+        seed, rng = self._seeded()
         if isinstance(self.init, str):
             runs = [(self.init, None)]
             n_cpp_init = n_init  # C++ runs the restarts
-        elif callable(self.init):
-            runs = [
-                ("k-means++", self._checked_centers(self.init(X, self.n_clusters, random_state=rng), X))
-                for _ in range(n_init)
-            ]
-            n_cpp_init = 1
-        else:
-            runs = [("k-means++", self._checked_centers(self.init, X))]
+        else:  # an array (n_init is 1) or a callable, called once per run
+            runs = [("k-means++", self._centers_from_init(X, rng)) for _ in range(n_init)]
             n_cpp_init = 1
 
         best = None
@@ -473,13 +477,8 @@ class MiniBatchKMeans(_BaseKMeans):
         X = self._check_X(X, reset=True)
         weights = self._weights(sample_weight, X)
         n_init = self._check_params_vs_input(X)
-        rng = check_random_state(self.random_state) if callable(self.init) else None
-        seed = _seed(rng) if callable(self.init) else _seed(self.random_state)
-        centers = None
-        if callable(self.init):
-            centers = self._checked_centers(self.init(X, self.n_clusters, random_state=rng), X)
-        elif not isinstance(self.init, str):
-            centers = self._checked_centers(self.init, X)
+        seed, rng = self._seeded()
+        centers = self._centers_from_init(X, rng)
         args = self._args(X, n_init, seed)
         engine = self._engine_for(X)(args)
         callback = _MiniBatchVerbose(self, X) if self.verbose else None
@@ -500,14 +499,9 @@ class MiniBatchKMeans(_BaseKMeans):
         engine = getattr(self, "_engine", None)
         if first:
             n_init = self._check_params_vs_input(X)
-            rng = check_random_state(self.random_state) if callable(self.init) else None
-            seed = _seed(rng) if callable(self.init) else _seed(self.random_state)
+            seed, rng = self._seeded()
             self._random_seed = seed
-            centers = None
-            if callable(self.init):
-                centers = self._checked_centers(self.init(X, self.n_clusters, random_state=rng), X)
-            elif not isinstance(self.init, str):
-                centers = self._checked_centers(self.init, X)
+            centers = self._centers_from_init(X, rng)
             engine = self._engine_for(X)(self._args(X, n_init, seed))
             engine.partial_fit(X, weights, centers)
         else:
