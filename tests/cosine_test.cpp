@@ -64,13 +64,6 @@ ref::Dense spherical_lloyd(const ref::Dense& U, ref::Dense C, std::size_t m) {
   return C;
 }
 
-double cosine_worst_rel(const ref::Dense& a, const ref::Dense& b) {
-  double worst = 0;
-  for (std::size_t i = 0; i < a.v.size(); ++i)
-    worst = std::max(worst, std::abs(a.v[i] - b.v[i]) / std::max(1.0, std::abs(b.v[i])));
-  return worst;
-}
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("cosine k-means is spherical Lloyd, iteration by iteration", "[cosine][reference]", float, double) {
@@ -96,7 +89,7 @@ TEMPLATE_TEST_CASE("cosine k-means is spherical Lloyd, iteration by iteration", 
     KMeans<T> km(o);
     km.fit(X.view(), Matrix<const T>(start.data(), 6, 5));  // given rows of any length: scaled too
     const ref::Dense expected = spherical_lloyd<T>(U, C0, m);
-    CHECK(cosine_worst_rel(ref::to_dense(km.centroids()), expected) <= (std::is_same_v<T, float> ? 1e-6 : 1e-13));
+    CHECK(ref::worst_rel(ref::to_dense(km.centroids()), expected) <= (std::is_same_v<T, float> ? 1e-6 : 1e-13));
     const ref::Assignment a = ref::assign(U, expected);
     CHECK(km.labels() == a.labels);
     double inertia = 0;
@@ -129,7 +122,7 @@ TEST_CASE("cosine: every algorithm and thread count gives Lloyd's bits", "[cosin
       KMeans<double> km(other);
       km.fit(X.view());
       CHECK(km.labels() == lloyd.labels());
-      CHECK(cosine_worst_rel(ref::to_dense(km.centroids()), ref::to_dense(lloyd.centroids())) == 0);
+      CHECK(ref::worst_rel(ref::to_dense(km.centroids()), ref::to_dense(lloyd.centroids())) == 0);
       CHECK(km.inertia() == lloyd.inertia());
       CHECK(km.n_iter() == lloyd.n_iter());
     }
@@ -154,7 +147,7 @@ TEST_CASE("cosine: each init, and rows scaled by powers of two change nothing", 
     a.fit(X.view());
     b.fit(scaled.view());
     CHECK(a.labels() == b.labels());
-    CHECK(cosine_worst_rel(ref::to_dense(a.centroids()), ref::to_dense(b.centroids())) == 0);
+    CHECK(ref::worst_rel(ref::to_dense(a.centroids()), ref::to_dense(b.centroids())) == 0);
     CHECK(a.predict(X.view()) == a.labels());
     CHECK(a.predict(scaled.view()) == a.labels());
     // The labels are the largest cosine similarity with the raw rows, computed plainly.

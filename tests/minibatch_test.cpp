@@ -37,13 +37,6 @@ void reference_step(const ref::Dense& batch, const std::vector<double>& w, ref::
   }
 }
 
-double worst_rel(const ref::Dense& a, const ref::Dense& b) {
-  double worst = 0;
-  for (std::size_t i = 0; i < a.v.size(); ++i)
-    worst = std::max(worst, std::abs(a.v[i] - b.v[i]) / std::max(1.0, std::abs(b.v[i])));
-  return worst;
-}
-
 }  // namespace
 
 TEST_CASE("partial_fit moves the centroids as the reference step does", "[minibatch]") {
@@ -64,7 +57,7 @@ TEST_CASE("partial_fit moves the centroids as the reference step does", "[miniba
       const ref::Dense batch = ref::to_dense(batch_at(b));
       reference_step(batch, w, C, counts);
       mb.partial_fit(batch_at(b), w);
-      CHECK(worst_rel(ref::to_dense(mb.centroids()), C) <= 1e-12);
+      CHECK(ref::worst_rel(ref::to_dense(mb.centroids()), C) <= 1e-12);
       for (std::size_t c = 0; c < 7; ++c) CHECK(mb.counts()[c] == Approx(counts[c]).epsilon(1e-12));
       // labels and inertia: the batch's, for the new centroids
       const ref::Assignment a = ref::assign(batch, C);
@@ -259,7 +252,7 @@ TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
   ref::Dense expected = ref::to_dense(C);
   std::vector<double> counts(5, 0.0);
   reference_step(ref::to_dense(batch), std::vector<double>(500, 1.0), expected, counts);
-  CHECK(worst_rel(ref::to_dense(streaming.centroids()), expected) <= 1e-12);
+  CHECK(ref::worst_rel(ref::to_dense(streaming.centroids()), expected) <= 1e-12);
   // The same with weights.
   std::vector<double> w(500);
   for (std::size_t t = 0; t < w.size(); ++t) w[t] = 0.25 + static_cast<double>(t % 4);
@@ -268,14 +261,14 @@ TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
   ref::Dense expected_weighted = ref::to_dense(C);
   std::vector<double> weighted_counts(5, 0.0);
   reference_step(ref::to_dense(batch), w, expected_weighted, weighted_counts);
-  CHECK(worst_rel(ref::to_dense(weighted.centroids()), expected_weighted) <= 1e-12);
-  CHECK(worst_rel(expected_weighted, expected) > 1e-6);  // the weights matter
+  CHECK(ref::worst_rel(ref::to_dense(weighted.centroids()), expected_weighted) <= 1e-12);
+  CHECK(ref::worst_rel(expected_weighted, expected) > 1e-6);  // the weights matter
   // Later calls continue from the current centroids: C is not read again.
   MiniBatchKMeans<double> ignored = streaming, continued = streaming;
   const Matrix<const double> next(X.view().row(500), 500, 4);
   ignored.partial_fit(next, C);
   continued.partial_fit(next);
-  CHECK(worst_rel(ref::to_dense(ignored.centroids()), ref::to_dense(continued.centroids())) == 0);
+  CHECK(ref::worst_rel(ref::to_dense(ignored.centroids()), ref::to_dense(continued.centroids())) == 0);
 
   // fit from C: no initialisation runs, so neither options.init nor n_init changes the fit;
   // other centroids do.
@@ -287,12 +280,12 @@ TEST_CASE("mini-batch fits start from given centroids", "[minibatch]") {
     changed.n_init = 4;
     MiniBatchKMeans<double> same(changed);
     same.fit(X.view(), C);
-    CHECK(worst_rel(ref::to_dense(same.centroids()), ref::to_dense(from_c.centroids())) == 0);
+    CHECK(ref::worst_rel(ref::to_dense(same.centroids()), ref::to_dense(from_c.centroids())) == 0);
     CHECK(same.labels() == from_c.labels());
   }
   std::vector<double> other(start.rbegin(), start.rend());
   from_other.fit(X.view(), Matrix<const double>(other.data(), 5, 4));
-  CHECK(worst_rel(ref::to_dense(from_c.centroids()), ref::to_dense(from_other.centroids())) > 0);
+  CHECK(ref::worst_rel(ref::to_dense(from_c.centroids()), ref::to_dense(from_other.centroids())) > 0);
   CHECK_THROWS_AS(from_c.fit(X.view(), Matrix<const double>(start.data(), 4, 5)), std::invalid_argument);
   const std::vector<double> distances = from_c.fit_transform(X.view());
   CHECK(distances == from_c.transform(X.view()));
@@ -317,7 +310,7 @@ TEST_CASE("a mini-batch model from centroids and counts continues as the origina
   for (std::size_t b = 3; b < 6; ++b) {
     original.partial_fit(batch_at(b));
     copy.partial_fit(batch_at(b));
-    CHECK(worst_rel(ref::to_dense(copy.centroids()), ref::to_dense(original.centroids())) == 0);
+    CHECK(ref::worst_rel(ref::to_dense(copy.centroids()), ref::to_dense(original.centroids())) == 0);
     CHECK(copy.counts() == original.counts());
     CHECK(copy.labels() == original.labels());
   }
@@ -327,7 +320,7 @@ TEST_CASE("a mini-batch model from centroids and counts continues as the origina
   std::vector<double> counts(4, 0.0);
   reference_step(ref::to_dense(batch_at(0)), std::vector<double>(300, 1.0), expected, counts);
   fresh.partial_fit(batch_at(0));
-  CHECK(worst_rel(ref::to_dense(fresh.centroids()), expected) <= 1e-12);
+  CHECK(ref::worst_rel(ref::to_dense(fresh.centroids()), expected) <= 1e-12);
 
   CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(Matrix<const double>()), std::invalid_argument);
   CHECK_THROWS_AS(MiniBatchKMeans<double>::from_centroids(original.centroids(), o, {1.0, 2.0}), std::invalid_argument);

@@ -207,4 +207,13 @@ inline double rel_diff(double a, double b) {
   return scale == 0 ? 0 : std::abs(a - b) / scale;
 }
 
+/// The largest difference of two matrices' values, relative to the reference's (b's), or
+/// absolute below 1.
+inline double worst_rel(const Dense& a, const Dense& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.v.size(); ++i)
+    worst = std::max(worst, std::abs(a.v[i] - b.v[i]) / std::max(1.0, std::abs(b.v[i])));
+  return worst;
+}
+
 }  // namespace ref
