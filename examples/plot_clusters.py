@@ -32,30 +32,35 @@ def read_result(path):
     return n, d, k, blocks
 
 
-def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else "kmeans_result.txt"
-    dst = sys.argv[2] if len(sys.argv) > 2 else "kmeans_clusters.png"
-    n, d, k, b = read_result(src)
-    points, labels = b["points"], b["labels"][:, 0]
+def draw(points, labels, true_centres, found_centres, title, dst):
+    """The 2-D PCA scatter plot of the points (coloured by label) with both sets of centres."""
+    d = points.shape[1]
     mean = points.mean(axis=0)
     # PCA to 2-D: the top right-singular vectors of the centred points.
     _, _, vt = np.linalg.svd(points - mean, full_matrices=False)
     basis = vt[:2].T if d >= 2 else np.eye(d, 2)
-    project = lambda m: (m - mean) @ basis
-    p, t, c = project(points), project(b["true_centers"]), project(b["found_centers"])
-
+    p, t, c = ((m - mean) @ basis for m in (points, true_centres, found_centres))
+    k = len(found_centres)
     fig, ax = plt.subplots(figsize=(8, 6))
     ax.scatter(p[:, 0], p[:, 1], c=labels, cmap="tab10" if k <= 10 else "viridis", s=6, alpha=0.6)
     ax.scatter(t[:, 0], t[:, 1], marker="x", s=120, c="black", label="true centres")
     ax.scatter(c[:, 0], c[:, 1], marker="o", s=120, facecolors="none", edgecolors="red", linewidths=2,
                label="found centres")
-    ax.set_title(f"k-means: {n} samples, {d} features, {k} clusters (PCA projection)")
+    ax.set_title(title)
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     ax.legend()
     fig.tight_layout()
     fig.savefig(dst, dpi=120)
     print(f"wrote {dst}")
+
+
+def main():
+    src = sys.argv[1] if len(sys.argv) > 1 else "kmeans_result.txt"
+    dst = sys.argv[2] if len(sys.argv) > 2 else "kmeans_clusters.png"
+    n, d, k, b = read_result(src)
+    draw(b["points"], b["labels"][:, 0], b["true_centers"], b["found_centers"],
+         f"k-means: {n} samples, {d} features, {k} clusters (PCA projection)", dst)
 
 
 if __name__ == "__main__":

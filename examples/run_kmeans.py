@@ -61,29 +61,12 @@ def main():
     print(f"exactkmeans is {t_theirs / t_ours:.1f}x faster here (median of {args.repeats} fits each)")
 
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("no plot: matplotlib is missing (Debian: apt-get install python3-matplotlib)")
+        from plot_clusters import draw  # beside this script; needs matplotlib
+    except SystemExit as e:
+        print(f"no plot: {e}")
         return
-    mean = X.mean(axis=0)
-    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
-    basis = vt[:2].T if X.shape[1] >= 2 else np.eye(X.shape[1], 2)
-    p, t, c = ((m - mean) @ basis for m in (X, true_centers, km.cluster_centers_))
-    fig, ax = plt.subplots(figsize=(8, 6))
-    ax.scatter(p[:, 0], p[:, 1], c=km.labels_, cmap="tab10" if args.clusters <= 10 else "viridis", s=6, alpha=0.6)
-    ax.scatter(t[:, 0], t[:, 1], marker="x", s=120, c="black", label="true centres")
-    ax.scatter(c[:, 0], c[:, 1], marker="o", s=120, facecolors="none", edgecolors="red", linewidths=2,
-               label="found centres")
-    ax.set_title(f"exactkmeans: {args.samples} samples, {args.features} features, {args.clusters} clusters (PCA)")
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    print(f"wrote {args.out}")
+    draw(X, km.labels_, true_centers, km.cluster_centers_,
+         f"exactkmeans: {args.samples} samples, {args.features} features, {args.clusters} clusters (PCA)", args.out)
 
 
 if __name__ == "__main__":
