@@ -1,14 +1,15 @@
 // Fits raw row-major data from given centroids and reports timings as JSON, so that
 // compare.py can run the same data through kmeans, scikit-learn and FAISS.
 //
-//   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm tol]]
+//   kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm [tol]]]
 //
 // X.bin and C.bin hold n x d and k x d values of the given type (numpy's tofile()).
-// Each repeat is one fit of exactly `iterations` Lloyd iterations (run_till_max_iter). With
-// C.bin given as "-", each repeat is a whole default fit instead: k-means++ (seed 0), then
-// iterations until tol (1e-4) or at most `iterations`. With an algorithm (lloyd, hamerly,
-// elkan, yinyang, automatic) and tol, each repeat fits from C.bin to convergence (at most
-// `iterations`) with that algorithm; the untimed warm-up fit counts distance evaluations.
+// Each repeat is one fit of exactly `iterations` iterations (run_till_max_iter) by the
+// algorithm (lloyd, hamerly, elkan, yinyang, automatic; default: Options' default; a suffix
+// ":fp64" turns Options::mixed_precision off). With C.bin given as "-", each repeat is a whole
+// default fit instead: k-means++ (seed 0), then iterations until tol (1e-4) or at most
+// `iterations`. With tol, each repeat fits from C.bin to convergence (at most `iterations`);
+// the untimed warm-up fit counts distance evaluations.
 // With C.bin given and no algorithm, also times the assignment step alone on `threads`
 // threads: every row's nearest final centroid (the kernel through the pool, as predict
 // does it without its input checks), "assign_seconds", the median of at least 10 passes.
@@ -42,22 +43,26 @@ int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std:
         std::size_t threads) {
   const bool given = std::string(argv[2]) != "-";
   const bool converge = argc > 11;
+  std::string name = argc > 10 ? argv[10] : "";
   const std::vector<T> x = read<T>(argv[1], n * d), c = given ? read<T>(argv[2], k * d) : std::vector<T>(k * d);
   kmeans::Options o;
   o.n_clusters = k;
   o.max_iter = iterations;
   o.run_till_max_iter = given && !converge;
   o.n_threads = threads;
-  if (converge) {
-    const std::string name = argv[10];
+  if (const auto colon = name.find(':'); colon != std::string::npos) {
+    if (name.substr(colon) != ":fp64") throw std::invalid_argument("unknown suffix in " + name);
+    o.mixed_precision = false;
+    name.resize(colon);
+  }
+  if (!name.empty())
     o.algorithm = name == "hamerly"     ? kmeans::Algorithm::hamerly
                   : name == "elkan"     ? kmeans::Algorithm::elkan
                   : name == "yinyang"   ? kmeans::Algorithm::yinyang
                   : name == "automatic" ? kmeans::Algorithm::automatic
                   : name == "lloyd"     ? kmeans::Algorithm::lloyd
                                         : throw std::invalid_argument("unknown algorithm " + name);
-    o.tol = std::strtod(argv[11], nullptr);
-  }
+  if (converge) o.tol = std::strtod(argv[11], nullptr);
   std::size_t evaluations = 0;
   kmeans::Options counting = o;
   counting.on_iteration = [&](const kmeans::Iteration& it) {
@@ -110,8 +115,8 @@ int run(int argc, char** argv, std::size_t n, std::size_t d, std::size_t k, std:
 
 int main(int argc, char** argv) {
   if (argc < 9) {
-    std::fprintf(stderr,
-                 "usage: kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm tol]]\n");
+    std::fprintf(
+        stderr, "usage: kmeans_driver X.bin C.bin n d k float|double iterations repeats [threads [algorithm [tol]]]\n");
     return 2;
   }
   const auto num = [&](int i) { return static_cast<std::size_t>(std::strtoull(argv[i], nullptr, 10)); };

@@ -36,6 +36,52 @@ inline std::uint64_t bits(double x) {
   return b;
 }
 
+/// A fit's every iteration (inertia and centre shift, as bits), distance evaluations, and end.
+struct Trace {
+  std::vector<std::uint64_t> inertia, shift;  // bits, per iteration
+  std::vector<std::size_t> evaluations;
+  std::vector<std::int32_t> labels;
+  std::vector<std::uint64_t> centroids;  // bits
+  std::uint64_t final_inertia = 0;
+  std::size_t n_iter = 0;
+  kmeans::Algorithm used = kmeans::Algorithm::lloyd;
+};
+
+/// The fit by `o` from C, or without C from o's own initialisation, traced.
+template <class T>
+Trace trace_fit(kmeans::Options o, kmeans::Matrix<const T> X, const kmeans::Matrix<const T>* C) {
+  Trace t;
+  o.on_iteration = [&t](const kmeans::Iteration& it) {
+    t.inertia.push_back(bits(it.inertia));
+    t.shift.push_back(bits(it.center_shift));
+    t.evaluations.push_back(it.distance_evaluations);
+    return true;
+  };
+  kmeans::KMeans<T> km(o);
+  if (C)
+    km.fit(X, *C);
+  else
+    km.fit(X);
+  t.labels = km.labels();
+  const auto c = km.centroids();
+  for (std::size_t i = 0; i < c.rows(); ++i)
+    for (std::size_t j = 0; j < c.cols(); ++j) t.centroids.push_back(bits(static_cast<double>(c(i, j))));
+  t.final_inertia = bits(km.inertia());
+  t.n_iter = km.n_iter();
+  t.used = km.algorithm_used();
+  return t;
+}
+
+/// The same iterations, labels, centroids and inertia, to the bit.
+inline void require_same_trace(const Trace& a, const Trace& b) {
+  REQUIRE(a.n_iter == b.n_iter);
+  CHECK(a.inertia == b.inertia);
+  CHECK(a.shift == b.shift);
+  CHECK(a.labels == b.labels);
+  CHECK(a.centroids == b.centroids);
+  CHECK(a.final_inertia == b.final_inertia);
+}
+
 template <class T>
 constexpr double rel_tol() {
   return std::is_same_v<T, float> ? 1e-5 : 1e-12;

@@ -71,6 +71,11 @@ struct Options {
   /// Elkan's bounds take n (k + 1) doubles, Yinyang's n (k / 10 + 1); a fit whose bounds
   /// would need more bytes than this runs hamerly instead.
   std::size_t elkan_max_bytes = std::size_t{1} << 30;
+  /// Score float64 rows in float32 first (twice the vector width) when n_clusters >= 8; a row
+  /// whose float32 scores do not settle its nearest centroid under a rigorous error bound is
+  /// scored again in float64. Labels, centroids, inertia and iterations are the same bits
+  /// either way (docs/algorithms.md); turn off only to measure. No effect on float data.
+  bool mixed_precision = true;
   std::uint64_t seed = 0;
   /// Threads a fit and predict use, the caller's included; 0: all hardware threads.
   std::size_t n_threads = 0;

@@ -56,10 +56,11 @@ RunResult<T> fit_restarts(const Problem<T>& p, const Options& options, double to
                           Workspace<T>& work) {
   Algo algo;  // its bounds live as long as the fit
   IterationDriver<T, Algo> driver(p, work, algo);
-  struct Release {  // the per-block sums are O(n k d / 256): an idle model does not hold them
+  struct Release {  // the per-block sums (O(n k d / 256)) and X in float: an idle model holds neither
     Workspace<T>& work;
-    ~Release() { work.totals.release(); }
+    ~Release() { work.release(); }
   } release{work};
+  work.round_rows(p, options.mixed_precision);
   // k-means++ knows each row's nearest centre; on one process it hands it to the first pass.
   const bool seeds = Algo::seed_use != SeedUse::none && !p.peers;
   const std::size_t d = p.X.cols();

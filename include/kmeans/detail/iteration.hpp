@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -45,7 +46,9 @@ struct Workspace {
   std::vector<BlockSlot> slots;
   ClusterSums totals;
   PackedCentroids<T> packed;
-  bool keep_block_sums = true;  // false: sum every row in every pass (the tests compare the two)
+  std::vector<float> screen_rows;    // X rounded to float for packed's screen, during a fit (below)
+  std::vector<double> screen_norm2;  // and the rows' squared norms
+  bool keep_block_sums = true;       // false: sum every row in every pass (the tests compare the two)
 
   void reserve(const Problem<T>& p) {
     const std::size_t n_blocks = block_count(p.X.rows()), k = p.k, d = p.X.cols();
@@ -56,6 +59,34 @@ struct Workspace {
       s.order.resize(block_rows);
       s.scan.reserve(block_rows);
     }
+  }
+
+  /// For a fit of double rows that the kernel screens in float (mixed_precision.hpp): X rounded
+  /// to float once, and the rows' squared norms, n (d 4 + 8) bytes, when X in float takes at
+  /// most screen_rows_max_bytes (otherwise each tile of rows is rounded as it is scored).
+  void round_rows(const Problem<T>& p, bool mixed_precision) {
+    packed.set_screening(mixed_precision);
+    if constexpr (std::is_same_v<T, double>) {
+      const std::size_t n = p.X.rows(), d = p.X.cols();
+      if (!mixed_precision || p.k < screen_min_k || n * d * sizeof(float) > screen_rows_max_bytes) return;
+      screen_rows.resize(n * d);
+      screen_norm2.resize(n);
+      for_blocks(p.pool, n, [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          narrow_row(p.X.row(i), screen_rows.data() + i * d, d);
+          screen_norm2[i] = row_norm2(p.X.row(i), d);
+        }
+      });
+      packed.set_screen_rows(screen_rows.data(), screen_norm2.data());
+    }
+  }
+
+  /// What a fit holds only while it runs.
+  void release() {
+    totals.release();
+    packed.set_screen_rows(nullptr, nullptr);
+    std::vector<float>().swap(screen_rows);
+    std::vector<double>().swap(screen_norm2);
   }
 };
 

@@ -42,6 +42,7 @@
 
 #include "../matrix.hpp"
 #include "distance.hpp"
+#include "mixed_precision.hpp"
 #include "simd.hpp"
 
 KMEANS_SIMD_BEGIN
@@ -68,11 +69,14 @@ inline constexpr std::size_t prefetch_tile_bytes = std::size_t{16} << 10;
 /// offsets reaches every panel of a group; groups are balanced (10 panels: 4 + 3 + 3).
 /// Also kept: squared norms, the largest squared norm for the error bound, and a plain row-major
 /// copy for the exact path. With few centroids (`along_d()`), no panels: the centroids row-major,
-/// aligned, each row zero-padded to a whole number of vectors.
+/// aligned, each row zero-padded to a whole number of vectors. Double centroids also pack a float
+/// copy for the mixed-precision screen (mixed_precision.hpp), at k >= screen_min_k unless turned off.
 template <class T>
 class PackedCentroids {
  public:
   static constexpr std::size_t W = simd_width<T>;
+  struct NoScreen {};
+  using Screen = std::conditional_t<std::is_same_v<T, double>, PackedCentroids<float>, NoScreen>;
 
   struct Group {
     std::size_t first_panel, n_panels, offset;  // offset into the packed data, in elements
@@ -81,6 +85,15 @@ class PackedCentroids {
   void assign(const T* centroids, std::size_t k, std::size_t d) {
     k_ = k;
     d_ = d;
+    screened_ = false;
+    if constexpr (std::is_same_v<T, double>) {
+      if (screening_ && k >= screen_min_k) {
+        narrowed_.resize(k * d);
+        narrow_row(centroids, narrowed_.data(), k * d);
+        screen_.assign(narrowed_.data(), k, d);
+        screened_ = true;
+      }
+    }
     const std::size_t n_panels = (k + W - 1) / W;
     norms_.assign(n_panels * W, std::numeric_limits<T>::infinity());
     plain_.assign(centroids, centroids + k * d);
@@ -132,10 +145,29 @@ class PackedCentroids {
   bool along_d() const noexcept { return along_d_; }
   const T* padded() const noexcept { return data_.data(); }
   std::size_t stride() const noexcept { return stride_; }
+  /// Whether assign packs the float screen (double only; on by default).
+  void set_screening(bool on) noexcept { screening_ = on; }
+  /// The last assign packed the screen: rows are scored in float first.
+  bool screened() const noexcept { return screened_; }
+  const Screen& screen() const noexcept { return screen_; }
+  /// The rows of the X this pack is used with, rounded to float (row-major, n x d), and their
+  /// squared norms (row_norm2's), for the screen to read instead of rounding each tile and
+  /// summing its squares; or null.
+  void set_screen_rows(const float* rows, const double* norm2) noexcept {
+    screen_rows_ = rows;
+    screen_norm2_ = norm2;
+  }
+  const float* screen_rows() const noexcept { return screen_rows_; }
+  const double* screen_norm2() const noexcept { return screen_norm2_; }
 
  private:
   std::size_t k_ = 0, d_ = 0, stride_ = 0;
   bool along_d_ = false;
+  bool screening_ = std::is_same_v<T, double>, screened_ = false;
+  Screen screen_;
+  std::vector<float> narrowed_;
+  const float* screen_rows_ = nullptr;
+  const double* screen_norm2_ = nullptr;
   std::vector<Group> groups_;
   std::vector<T, xsimd::aligned_allocator<T>> data_;
   std::vector<T, xsimd::aligned_allocator<T>> norms_;
@@ -412,31 +444,74 @@ struct RowScores {
   double slack = 0;          // bounds the rounding of a score and of norm2 (infinity: unusable)
 };
 
+/// One row's argmin across the lanes of its LaneBest: the lowest score; among lanes that have
+/// it, the lowest panel, then the lowest lane (the lowest label); then the runner-up: the chosen
+/// lane's second best or any other lane's best (second >= best in every lane).
+template <class T>
+struct RowBest {
+  std::size_t label;
+  double top, runner_up;
+};
+
+template <class T>
+inline RowBest<T> reduce_lanes(const LaneBest<T>& lb) noexcept {
+  constexpr std::size_t W = simd_width<T>;
+  const batch<T> lane_index = lane_indices<T>();
+  const batch<T> infinity_v(std::numeric_limits<T>::infinity());
+  const batch<T> top_v = all_lanes_min(lb.best);
+  auto chosen = lb.best == top_v;
+  const unsigned tied = lane_bits(chosen);
+  std::size_t label;
+  // Usually one lane has the lowest score, and its bit says which (two butterflies fewer).
+  if (tied != 0 && (tied & (tied - 1)) == 0) {
+    const std::size_t lane = lowest_bit(tied);
+    label = static_cast<std::size_t>(lb.panel.get(lane)) * W + lane;
+  } else {
+    const batch<T> panel_v = all_lanes_min(xsimd::select(chosen, lb.panel, infinity_v));
+    const batch<T> lane_v = all_lanes_min(xsimd::select(chosen && lb.panel == panel_v, lane_index, infinity_v));
+    chosen = lane_index == lane_v;
+    label = static_cast<std::size_t>(panel_v.get(0)) * W + static_cast<std::size_t>(lane_v.get(0));
+  }
+  const batch<T> runner_v = all_lanes_min(xsimd::select(chosen, lb.second, lb.best));
+  return {label, static_cast<double>(top_v.get(0)), static_cast<double>(runner_v.get(0))};
+}
+
 /// The kernel over `count` rows of X, the t-th being row_at(t). For each, in order, calls
 /// on_row(i, label) or, if on_row takes a third argument, on_row(i, label, second): second is
 /// a lower bound on the squared distance to the second-nearest centroid (exact up to double
 /// rounding; infinity when k = 1), for the bounded algorithms; or, with a fourth argument,
 /// on_row(i, label, second, RowScores) with the row's scores for every centroid too.
+/// Double rows go through the float screen first when pc packed one (mixed_precision.hpp);
+/// the rows it settles keep its label, the others are scored here in double.
 template <class T, class RowAt, class OnRow>
 void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const PackedCentroids<T>& pc,
                     OnRow&& on_row) {
   constexpr bool wants_scores = std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double, const RowScores<T>&>;
   constexpr bool wants_second = wants_scores || std::is_invocable_v<OnRow&, std::size_t, std::int32_t, double>;
+  constexpr bool can_screen = std::is_same_v<T, double>;
   constexpr std::size_t W = simd_width<T>;
   constexpr std::size_t R = tile_rows;
   const std::size_t d = pc.d();
-  constexpr double u = std::numeric_limits<T>::epsilon() / 2;
-  const double m = static_cast<double>(d + 2);
-  const double error_factor = 2.0 * (m * u / (1.0 - m * u) + u);
-  const double error_floor = 2.0 * (m + 1.0) * static_cast<double>(std::numeric_limits<T>::min());
+  const double error_factor = ScreenBound::kernel_error_factor<T>(d);
+  const double error_floor = ScreenBound::kernel_error_floor<T>(d);
   const double overflow = 0.5 * static_cast<double>(std::numeric_limits<T>::max());
+  const ScreenBound screen_bound(d);
+  const bool screened = pc.screened();
 
-  const batch<T> lane_index = lane_indices<T>();
-  const batch<T> infinity_v(std::numeric_limits<T>::infinity());
   const std::size_t padded = (pc.k() + W - 1) / W * W;
   std::vector<T, xsimd::aligned_allocator<T>> score_rows(wants_scores ? R * padded : 0);
   T* scores[R];
   for (std::size_t r = 0; r < R; ++r) scores[r] = wants_scores ? score_rows.data() + r * padded : nullptr;
+  // The screen's rows in float, and their float scores.
+  constexpr std::size_t WF = simd_width<float>;
+  const std::size_t padded_f = (pc.k() + WF - 1) / WF * WF;
+  const float* screen_rows = pc.screen_rows();
+  std::vector<float, xsimd::aligned_allocator<float>> narrow_rows(screened && !screen_rows ? R * d : 0);
+  std::vector<float, xsimd::aligned_allocator<float>> narrow_scores(screened && wants_scores ? R * padded_f : 0);
+  const float* narrow_x[R];
+  float* narrow_score[R];
+  for (std::size_t r = 0; r < R; ++r)
+    narrow_score[r] = screened && wants_scores ? narrow_scores.data() + r * padded_f : nullptr;
   const bool prefetch_rows = R * d * sizeof(T) <= prefetch_tile_bytes;
   for (std::size_t t = 0; t < count; t += R) {
     const std::size_t rows = std::min(R, count - t);
@@ -453,56 +528,96 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
     // would push this tile's out of L1, and the hardware streams them well by itself).
     if (prefetch_rows)
       for (std::size_t r = t + R; r < std::min(count, t + 2 * R); ++r) prefetch(X.row(row_at(r)), d);
-    LaneBest<T> lanes[R];
-    double tile_norm2[R];
-    const bool have_norm2 = scan_all_groups<R>(x, pc, lanes, wants_scores ? scores : nullptr, tile_norm2);
-    for (std::size_t r = 0; r < rows; ++r) {
-      // Across lanes, in registers: the lowest score; among lanes that have it, the lowest
-      // panel, then the lowest lane (the lowest label); then the runner-up: the chosen lane's
-      // second best or any other lane's best (second >= best in every lane).
-      // Usually one lane has the lowest score, and its bit says which (two butterflies fewer).
-      const LaneBest<T>& lb = lanes[r];
-      const batch<T> top_v = all_lanes_min(lb.best);
-      auto chosen = lb.best == top_v;
-      const unsigned tied = lane_bits(chosen);
-      std::size_t label;
-      if (tied != 0 && (tied & (tied - 1)) == 0) {
-        const std::size_t lane = lowest_bit(tied);
-        label = static_cast<std::size_t>(lb.panel.get(lane)) * W + lane;
-      } else {
-        const batch<T> panel_v = all_lanes_min(xsimd::select(chosen, lb.panel, infinity_v));
-        const batch<T> lane_v = all_lanes_min(xsimd::select(chosen && lb.panel == panel_v, lane_index, infinity_v));
-        chosen = lane_index == lane_v;
-        label = static_cast<std::size_t>(panel_v.get(0)) * W + static_cast<std::size_t>(lane_v.get(0));
-      }
-      const batch<T> runner_v = all_lanes_min(xsimd::select(chosen, lb.second, lb.best));
-      const T top = top_v.get(0), runner_up = runner_v.get(0);
-      double second_distance = std::numeric_limits<double>::infinity();
-      RowScores<T> row_scores{scores[r], 0.0, std::numeric_limits<double>::infinity()};
-      if (pc.k() > 1) {
-        // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
-        const double norm2 = have_norm2 ? tile_norm2[r] : row_norm2(x[r], d);
-        const double reach2 = 2.0 * (norm2 + pc.max_norm2());
-        const double bound = error_factor * reach2 + error_floor;
-        const double gap = static_cast<double>(runner_up) - static_cast<double>(top);
-        if (!(gap > 2.0 * bound) || !(reach2 < overflow)) {
-          const Nearest exact = nearest_exact(x[r], pc.plain(), pc.k(), d, d);
-          label = static_cast<std::size_t>(exact.label);
-          second_distance = exact.second;
-        } else if constexpr (wants_second) {
-          // Every true score is within `bound` of its computed one, distance^2 = score + ||x||^2,
-          // and a second `bound` covers the rounding of ||x||^2 (bound exceeds its error).
-          second_distance = std::max(0.0, static_cast<double>(runner_up) - 2.0 * bound + norm2);
-          row_scores.norm2 = norm2;
-          row_scores.slack = 2.0 * bound;
+    std::size_t label[R];
+    double second_distance[R];
+    RowScores<T> row_scores[R];
+    // The rows [0, rows) not settled by the screen, to score in T.
+    std::size_t open[R];
+    std::size_t n_open = 0;
+    if constexpr (can_screen) {
+      if (screened) {
+        for (std::size_t r = 0; r < R; ++r) {
+          if (screen_rows) {
+            narrow_x[r] = screen_rows + index[r] * d;
+          } else {
+            narrow_row(x[r], narrow_rows.data() + r * d, d);
+            narrow_x[r] = narrow_rows.data() + r * d;
+          }
+        }
+        LaneBest<float> lanes[R];
+        double unused_norm2[R];
+        scan_all_groups<R>(narrow_x, pc.screen(), lanes, wants_scores ? narrow_score : nullptr, unused_norm2);
+        for (std::size_t r = 0; r < rows; ++r) {
+          const RowBest<float> b = reduce_lanes(lanes[r]);
+          const double norm2 = screen_rows ? pc.screen_norm2()[index[r]] : row_norm2(x[r], d);
+          const double reach2 = 2.0 * (norm2 + pc.max_norm2());
+          if (!(ScreenBound::in_range(reach2) && b.runner_up - b.top > screen_bound.settling_gap(reach2))) {
+            open[n_open++] = r;
+            continue;
+          }
+          label[r] = b.label;
+          second_distance[r] = std::numeric_limits<double>::infinity();
+          row_scores[r] = RowScores<T>{scores[r], 0.0, std::numeric_limits<double>::infinity()};
+          if constexpr (wants_second) {
+            const double slack = 2.0 * screen_bound.score_error(reach2);  // a float score's error, and norm2's
+            second_distance[r] = std::max(0.0, b.runner_up - slack + norm2);
+            if constexpr (wants_scores) {
+              std::copy_n(narrow_score[r], pc.k(), scores[r]);
+              row_scores[r].norm2 = norm2;
+              row_scores[r].slack = slack;
+            }
+          }
         }
       }
+    }
+    if (!screened)
+      for (std::size_t r = 0; r < rows; ++r) open[n_open++] = r;
+    if (n_open > 0) {
+      // The open rows as one tile (its short end repeating the last open row).
+      const T* xo[R];
+      T* so[R];
+      for (std::size_t q = 0; q < R; ++q) {
+        const std::size_t r = open[std::min(q, n_open - 1)];
+        xo[q] = x[r];
+        so[q] = scores[r];
+      }
+      LaneBest<T> lanes[R];
+      double tile_norm2[R];
+      const bool have_norm2 = scan_all_groups<R>(xo, pc, lanes, wants_scores ? so : nullptr, tile_norm2);
+      for (std::size_t q = 0; q < n_open; ++q) {
+        const std::size_t r = open[q];
+        const RowBest<T> b = reduce_lanes(lanes[q]);
+        label[r] = b.label;
+        second_distance[r] = std::numeric_limits<double>::infinity();
+        row_scores[r] = RowScores<T>{scores[r], 0.0, std::numeric_limits<double>::infinity()};
+        if (pc.k() > 1) {
+          // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
+          const double norm2 = have_norm2 ? tile_norm2[q] : row_norm2(x[r], d);
+          const double reach2 = 2.0 * (norm2 + pc.max_norm2());
+          const double bound = error_factor * reach2 + error_floor;
+          const double gap = b.runner_up - b.top;
+          if (!(gap > 2.0 * bound) || !(reach2 < overflow)) {
+            const Nearest exact = nearest_exact(x[r], pc.plain(), pc.k(), d, d);
+            label[r] = static_cast<std::size_t>(exact.label);
+            second_distance[r] = exact.second;
+          } else if constexpr (wants_second) {
+            // Every true score is within `bound` of its computed one, distance^2 = score + ||x||^2,
+            // and a second `bound` covers the rounding of ||x||^2 (bound exceeds its error).
+            second_distance[r] = std::max(0.0, b.runner_up - 2.0 * bound + norm2);
+            row_scores[r].norm2 = norm2;
+            row_scores[r].slack = 2.0 * bound;
+          }
+        }
+      }
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto l = static_cast<std::int32_t>(label[r]);
       if constexpr (wants_scores)
-        on_row(index[r], static_cast<std::int32_t>(label), second_distance, row_scores);
+        on_row(index[r], l, second_distance[r], row_scores[r]);
       else if constexpr (wants_second)
-        on_row(index[r], static_cast<std::int32_t>(label), second_distance);
+        on_row(index[r], l, second_distance[r]);
       else
-        on_row(index[r], static_cast<std::int32_t>(label));
+        on_row(index[r], l);
     }
   }
 }

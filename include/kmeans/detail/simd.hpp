@@ -173,6 +173,17 @@ inline std::size_t lowest_bit(unsigned bits) noexcept {
 #endif
 }
 
+/// y[j] = x[j] rounded to float (to nearest), for j < d: a row for the float32 screen.
+inline void narrow_row(const double* x, float* y, std::size_t d) noexcept {
+  std::size_t j = 0;
+#if XSIMD_WITH_AVX512F
+  for (; j + 8 <= d; j += 8) _mm256_storeu_ps(y + j, _mm512_cvtpd_ps(_mm512_loadu_pd(x + j)));
+#elif XSIMD_WITH_AVX
+  for (; j + 4 <= d; j += 4) _mm_storeu_ps(y + j, _mm256_cvtpd_ps(_mm256_loadu_pd(x + j)));
+#endif
+  for (; j < d; ++j) y[j] = static_cast<float>(x[j]);
+}
+
 /// Asks for the d values at p to be brought into cache (a hint: no effect on results).
 template <class T>
 inline void prefetch(const T* p, std::size_t d) noexcept {
