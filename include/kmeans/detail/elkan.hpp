@@ -2,8 +2,8 @@
 // Elkan (2003): per row an upper bound on the distance to its centroid and one lower bound per
 // centroid; a centroid whose bound (or half its distance to the row's centroid) clears the
 // upper bound is skipped, the others are scored with direct double distances and Lloyd's
-// lowest-index rule. O(n k) memory, so fits whose bounds would pass Options::elkan_max_bytes
-// run Hamerly instead (fit.hpp).
+// lowest-index rule (the first pass, with no bounds yet, is Lloyd's kernel). O(n k) memory, so fits whose bounds would
+// pass Options::elkan_max_bytes run Hamerly instead (fit.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +15,7 @@
 #include "algorithm.hpp"
 #include "distance.hpp"
 #include "geometry.hpp"
+#include "kernel.hpp"
 #include "seeded_rows.hpp"
 
 namespace kmeans::detail {
@@ -73,22 +74,20 @@ struct ElkanBounds {
     return a;
   }
 
-  /// Row x with every distance computed (the first pass): its label, by nearest_exact's rule.
+  /// Row i after the kernel scored every centroid (the first pass): the distance to its
+  /// centroid `label`, and for every other centroid the lower bound its score gives (where the
+  /// kernel took its exact path, the distance to the second nearest).
   template <class T>
-  std::size_t label_all(std::size_t i, const T* x, const T* centroids, std::size_t d) {
+  void scanned(std::size_t i, std::size_t label, double distance, double second_squared, const RowScores<T>& s) {
     double* low = lower.data() + i * k;
-    std::size_t a = 0;
-    double best = std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < k; ++c) {
-      const double dc = squared_distance(x, centroids + c * d, d);
-      low[c] = std::sqrt(dc);
-      if (dc < best) {
-        best = dc;
-        a = c;
-      }
+    upper[i] = distance;
+    if (!(s.slack < std::numeric_limits<double>::infinity())) {
+      std::fill_n(low, k, std::sqrt(second_squared));
+    } else {
+      for (std::size_t c = 0; c < k; ++c)
+        low[c] = std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2));
     }
-    upper[i] = low[a];
-    return a;
+    low[label] = distance;
   }
 };
 
@@ -103,19 +102,27 @@ class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
     d_ = p.X.cols();
     bounds_.reset(p.X.rows(), k_);
   }
-  void begin_pass(PackedCentroids<T>&, const T*, bool) {}  // no kernel: direct distances
+  /// The first pass scores every row against every centroid with Lloyd's kernel, which gives
+  /// all k bounds at once; after it, only the distances the bounds leave open, directly.
+  void begin_pass(PackedCentroids<T>& packed, const T* centroids, bool bounds_empty) {
+    if (bounds_empty) packed.assign(centroids, k_, d_);
+  }
   void label_block(BlockLabelling<T>& b) {
     const Matrix<const T> X = b.X();
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-      std::size_t a;
-      if (b.bounds_empty) {
-        a = bounds_.label_all(i, X.row(i), b.centroids, d_);
-        b.slot.evaluations += k_;
-      } else {
-        a = bounds_.label(i, X.row(i), static_cast<std::size_t>(b.labels[i]), b.centroids, d_, geometry_,
-                          b.slot.evaluations);
+    if (b.bounds_empty) {
+      assign_rows(X, b.begin, b.end, b.packed,
+                  [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
+                    const auto a = static_cast<std::size_t>(label);
+                    bounds_.scanned(i, a, std::sqrt(b.squared_distance_to(i, a)), second, scores);
+                    b.relabel(i, label);
+                  });
+      b.slot.evaluations += (b.end - b.begin) * (k_ + 1);
+    } else {
+      for (std::size_t i = b.begin; i < b.end; ++i) {
+        const std::size_t a = bounds_.label(i, X.row(i), static_cast<std::size_t>(b.labels[i]), b.centroids, d_,
+                                            geometry_, b.slot.evaluations);
+        b.relabel(i, static_cast<std::int32_t>(a));
       }
-      b.relabel(i, static_cast<std::int32_t>(a));
     }
     if (b.want_inertia) b.add_block_inertia();
   }
