@@ -17,6 +17,9 @@
 #include "geometry.hpp"
 #include "kernel.hpp"
 #include "seeded_rows.hpp"
+#include "simd.hpp"
+
+KMEANS_SIMD_BEGIN
 
 namespace kmeans::detail {
 
@@ -36,29 +39,33 @@ struct ElkanBounds {
   void forget(std::size_t i) { upper[i] = std::numeric_limits<double>::infinity(); }
 
   /// Labels row x (label a on entry) from its bounds, computing only the distances they leave
-  /// open; returns the new label and adds the distances computed to `evaluations`.
+  /// open; returns the new label and adds the distances computed to `evaluations`. The bounds
+  /// are moved and tested a vector of centroids at a time; the centroids a test leaves open are
+  /// then taken one by one, in index order, as the scalar rule does.
   template <class T>
   std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
                     const CentroidGeometry& g, std::size_t& evaluations) {
+    using Lanes = batch<double>;
+    constexpr std::size_t W = Lanes::size;
     double* low = lower.data() + i * k;
     double u = upper[i] + g.shift[a];
-    for (std::size_t c = 0; c < k; ++c) low[c] = lowered(low[c], g.shift[c]);
+    lower_all(low, g.shift.data());
     if (u < skip_margin * g.half_gap[a]) {
       upper[i] = u;
       return a;
     }
     bool tight = false;
     double best = 0;  // squared distance to a, once tight
-    for (std::size_t c = 0; c < k; ++c) {
-      if (c == a) continue;
+    const auto visit = [&](std::size_t c) {
+      if (c == a) return;
       const double z = std::max(low[c], g.half_cc[a * k + c]);
-      if (u < skip_margin * z) continue;
+      if (u < skip_margin * z) return;
       if (!tight) {
         best = squared_distance(x, centroids + a * d, d);
         u = low[a] = std::sqrt(best);
         tight = true;
         ++evaluations;
-        if (u < skip_margin * z) continue;
+        if (u < skip_margin * z) return;
       }
       const double dc = squared_distance(x, centroids + c * d, d);
       ++evaluations;
@@ -69,9 +76,37 @@ struct ElkanBounds {
         best = dc;
         u = low[c];
       }
+    };
+    // The lanes of centroids c0 .. c0 + W - 1 whose bounds do not clear u (against the current
+    // a and u: a skip stays valid as both only get nearer).
+    const auto open_lanes = [&](std::size_t c0) {
+      const Lanes z = xsimd::max(Lanes::load_unaligned(low + c0), Lanes::load_unaligned(g.half_cc.data() + a * k + c0));
+      return lane_bits(!(Lanes(u) < Lanes(skip_margin) * z));
+    };
+    std::size_t c0 = 0;
+    for (; c0 + W <= k; c0 += W) {
+      for (unsigned open = open_lanes(c0); open != 0;) {
+        visit(c0 + lowest_bit(open));
+        open &= open - 1;
+        if (open != 0) open &= open_lanes(c0);
+      }
     }
+    for (; c0 < k; ++c0) visit(c0);
     upper[i] = u;
     return a;
+  }
+
+  /// Every bound of a row moved down by its centroid's shift, as `lowered` does, a vector at a time.
+  void lower_all(double* low, const double* shift) const noexcept {
+    using Lanes = batch<double>;
+    constexpr std::size_t W = Lanes::size;
+    const Lanes zero(0.0), infinity(std::numeric_limits<double>::infinity()), allowance(lowering_allowance);
+    std::size_t c = 0;
+    for (; c + W <= k; c += W) {
+      const Lanes l = Lanes::load_unaligned(low + c), s = Lanes::load_unaligned(shift + c);
+      xsimd::select((s == zero) | !(l < infinity), l, (l - s) - allowance * (l + s)).store_unaligned(low + c);
+    }
+    for (; c < k; ++c) low[c] = lowered(low[c], shift[c]);
   }
 
   /// Row i after the kernel scored every centroid (the first pass): the distance to its
@@ -129,3 +164,5 @@ class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
 };
 
 }  // namespace kmeans::detail
+
+KMEANS_SIMD_END
