@@ -20,7 +20,7 @@ enum class Init {
 /// iteration by iteration; they differ in how many distances they compute.
 enum class Algorithm {
   lloyd,      ///< every row-to-centroid distance, every iteration (the kernel at full speed)
-  elkan,      ///< k + 1 bounds per row: skips most distances; n (k + 1) doubles of memory
+  elkan,      ///< k + 1 bounds per row: skips most distances; n (4 k + 8) bytes of memory
               ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
   hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
   yinyang,    ///< 1 + k / 10 bounds per row (one per group of about 10 centroids): skips rows whose
@@ -68,7 +68,7 @@ struct Options {
   std::size_t init_rounds = 5;
   Algorithm algorithm = Algorithm::lloyd;
   Metric metric = Metric::euclidean;
-  /// Elkan's bounds take n (k + 1) doubles, Yinyang's n (k / 10 + 1); a fit whose bounds
+  /// Elkan's bounds take n (4 k + 8) bytes, Yinyang's n (k / 10 + 1) doubles; a fit whose bounds
   /// would need more bytes than this runs hamerly instead.
   std::size_t elkan_max_bytes = std::size_t{1} << 30;
   /// Score float64 rows in float32 first (twice the vector width) when n_clusters >= 8; a row

@@ -24,17 +24,26 @@ KMEANS_SIMD_BEGIN
 namespace kmeans::detail {
 
 /// Elkan: per row, an upper bound on the distance to its centroid and one lower bound per
-/// centroid. O(n k) memory, so fits whose bounds would pass a cap use Hamerly instead.
+/// centroid. O(n k) memory, so fits whose bounds would pass a cap use Hamerly instead. The
+/// lower bounds are kept as floats, rounded down (`below`): each pass streams all n k of them,
+/// and float halves that traffic; they are formed and moved in double.
 struct ElkanBounds {
-  std::vector<double> upper, lower;  // n; n x k
+  std::vector<double> upper;  // n
+  std::vector<float> lower;   // n x k
   std::size_t k = 0;
 
-  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (k + 1) * sizeof(double); }
+  static std::size_t bytes(std::size_t n, std::size_t k) noexcept { return n * (sizeof(double) + k * sizeof(float)); }
+
+  /// The largest float at most v (v >= 0 or infinity).
+  static float below(double v) noexcept {
+    const auto f = static_cast<float>(v);
+    return static_cast<double>(f) > v ? std::nextafter(f, 0.0f) : f;
+  }
 
   void reset(std::size_t n, std::size_t k_) {
     k = k_;
     upper.assign(n, std::numeric_limits<double>::infinity());
-    lower.assign(n * k, 0.0);
+    lower.assign(n * k, 0.0f);
   }
   void forget(std::size_t i) { upper[i] = std::numeric_limits<double>::infinity(); }
 
@@ -47,7 +56,7 @@ struct ElkanBounds {
                     const CentroidGeometry& g, std::size_t& evaluations) {
     using Lanes = batch<double>;
     constexpr std::size_t W = Lanes::size;
-    double* low = lower.data() + i * k;
+    float* low = lower.data() + i * k;
     double u = upper[i] + g.shift[a];
     lower_all(low, g.shift.data());
     if (u < skip_margin * g.half_gap[a]) {
@@ -58,29 +67,31 @@ struct ElkanBounds {
     double best = 0;  // squared distance to a, once tight
     const auto visit = [&](std::size_t c) {
       if (c == a) return;
-      const double z = std::max(low[c], g.half_cc[a * k + c]);
+      const double z = std::max(static_cast<double>(low[c]), g.half_cc[a * k + c]);
       if (u < skip_margin * z) return;
       if (!tight) {
         best = squared_distance(x, centroids + a * d, d);
-        u = low[a] = std::sqrt(best);
+        u = std::sqrt(best);
+        low[a] = below(u);
         tight = true;
         ++evaluations;
         if (u < skip_margin * z) return;
       }
       const double dc = squared_distance(x, centroids + c * d, d);
       ++evaluations;
-      low[c] = std::sqrt(dc);
+      const double distance = std::sqrt(dc);
+      low[c] = below(distance);
       // nearest_exact's rule: the lowest (squared distance, index).
       if (dc < best || (dc == best && c < a)) {
         a = c;
         best = dc;
-        u = low[c];
+        u = distance;
       }
     };
     // The lanes of centroids c0 .. c0 + W - 1 whose bounds do not clear u (against the current
     // a and u: a skip stays valid as both only get nearer).
     const auto open_lanes = [&](std::size_t c0) {
-      const Lanes z = xsimd::max(Lanes::load_unaligned(low + c0), Lanes::load_unaligned(g.half_cc.data() + a * k + c0));
+      const Lanes z = xsimd::max(load_as_double(low + c0), Lanes::load_unaligned(g.half_cc.data() + a * k + c0));
       return lane_bits(!(Lanes(u) < Lanes(skip_margin) * z));
     };
     std::size_t c0 = 0;
@@ -96,17 +107,21 @@ struct ElkanBounds {
     return a;
   }
 
-  /// Every bound of a row moved down by its centroid's shift, as `lowered` does, a vector at a time.
-  void lower_all(double* low, const double* shift) const noexcept {
+  /// Every bound of a row moved down by its centroid's shift, as `lowered` does, a vector at a
+  /// time (in double, stored rounded down).
+  void lower_all(float* low, const double* shift) const noexcept {
+    std::size_t c = 0;
+#if XSIMD_WITH_AVX512F
     using Lanes = batch<double>;
     constexpr std::size_t W = Lanes::size;
     const Lanes zero(0.0), infinity(std::numeric_limits<double>::infinity()), allowance(lowering_allowance);
-    std::size_t c = 0;
     for (; c + W <= k; c += W) {
-      const Lanes l = Lanes::load_unaligned(low + c), s = Lanes::load_unaligned(shift + c);
-      xsimd::select((s == zero) | !(l < infinity), l, (l - s) - allowance * (l + s)).store_unaligned(low + c);
+      const Lanes l = load_as_double(low + c), s = Lanes::load_unaligned(shift + c);
+      const Lanes moved = xsimd::select((s == zero) | !(l < infinity), l, (l - s) - allowance * (l + s));
+      _mm256_storeu_ps(low + c, _mm512_cvt_roundpd_ps(moved, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
     }
-    for (; c < k; ++c) low[c] = lowered(low[c], shift[c]);
+#endif
+    for (; c < k; ++c) low[c] = below(lowered(static_cast<double>(low[c]), shift[c]));
   }
 
   /// Row i after the kernel scored every centroid (the first pass): the distance to its
@@ -114,15 +129,15 @@ struct ElkanBounds {
   /// kernel took its exact path, the distance to the second nearest).
   template <class T>
   void scanned(std::size_t i, std::size_t label, double distance, double second_squared, const RowScores<T>& s) {
-    double* low = lower.data() + i * k;
+    float* low = lower.data() + i * k;
     upper[i] = distance;
     if (!(s.slack < std::numeric_limits<double>::infinity())) {
-      std::fill_n(low, k, std::sqrt(second_squared));
+      std::fill_n(low, k, below(std::sqrt(second_squared)));
     } else {
       for (std::size_t c = 0; c < k; ++c)
-        low[c] = std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2));
+        low[c] = below(std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2)));
     }
-    low[label] = distance;
+    low[label] = below(distance);
   }
 };
 
