@@ -33,7 +33,7 @@ inline const char* const fit_help =
     "optional). Progress on stderr, one line per iteration, then a summary.\n"
     "  -k, --clusters K      number of clusters (required)\n"
     "  -o, --output MODEL    the model file to write (required)\n"
-    "  --algorithm A         lloyd (default), elkan, hamerly, yinyang or auto: the same answer\n"
+    "  --algorithm A         auto (default), lloyd, elkan, hamerly or yinyang: the same answer\n"
     "  --init I              k-means++ (default), random or k-means||\n"
     "  --n-init N            restarts, the lowest inertia kept (default 1)\n"
     "  --max-iter N          at most N iterations (default 300)\n"
@@ -76,7 +76,7 @@ struct Command {
   std::size_t k = 0, n_init = 1, max_iter = 300, threads = 0;
   double tol = 1e-4;
   std::uint64_t seed = 0;
-  kmeans::Algorithm algorithm = kmeans::Algorithm::lloyd;
+  kmeans::Algorithm algorithm = kmeans::Algorithm::automatic;
   kmeans::Init init = kmeans::Init::kmeans_plus_plus;
   kmeans::Metric metric = kmeans::Metric::euclidean;
   bool float32 = false, quiet = false, help = false;

@@ -71,7 +71,7 @@ class KMeans {
         model.cosine() ? detail::unit_rows(*model.pool_, centroids, "centroids") : detail::copy_rows(centroids);
     model.fitted_.k = centroids.rows();
     model.fitted_.d = centroids.cols();
-    model.fitted_.algorithm = detail::resolve_algorithm(model.options_, 0, centroids.rows());
+    model.fitted_.algorithm = detail::resolve_algorithm(model.options_, 0, centroids.rows(), centroids.cols());
     return model;
   }
 
@@ -245,7 +245,7 @@ class KMeans {
     // The data check, and the variance only where tol can stop the fit: one pass over X.
     plan.tol_scaled = detail::check_and_scale_tol(pool, X, options_.run_till_max_iter ? 0.0 : options_.tol);
     if (given) detail::require_usable(pool, *given, "initial centroids", X.rows());
-    plan.algorithm = detail::resolve_algorithm(options_, X.rows(), k);
+    plan.algorithm = detail::resolve_algorithm(options_, X.rows(), k, X.cols());
 
     if (!work_) work_ = std::make_unique<detail::Workspace<T>>();
     const detail::Problem<T> problem{pool, X, k, sample_weight ? sample_weight->data() : nullptr, nullptr};

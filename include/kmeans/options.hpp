@@ -26,7 +26,9 @@ enum class Algorithm {
   yinyang,    ///< 1 + k / 10 bounds per row (one per group of about 10 centroids): skips rows whose
               ///< label cannot change, by tighter bounds than hamerly's; n (k / 10 + 1) doubles
               ///< (above elkan_max_bytes the fit runs hamerly instead)
-  automatic,  ///< the library's choice: hamerly (lloyd for k = 1), from the measurements in README
+  /// the library's choice, the default: lloyd for k = 1, elkan for d >= 384 columns and k >= 8
+  /// (where its bounds fit elkan_max_bytes), hamerly otherwise (docs/algorithms.md)
+  automatic,
 };
 
 /// @brief How nearness is measured.
@@ -66,7 +68,7 @@ struct Options {
   /// Init::kmeans_parallel: sampling rounds (more, up to 64, while fewer than n_clusters rows
   /// were sampled).
   std::size_t init_rounds = 5;
-  Algorithm algorithm = Algorithm::lloyd;
+  Algorithm algorithm = Algorithm::automatic;
   Metric metric = Metric::euclidean;
   /// Elkan's bounds take n (4 k + 8) bytes, Yinyang's n (k / 10 + 1) doubles; a fit whose bounds
   /// would need more bytes than this runs hamerly instead.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -51,9 +52,12 @@ struct ElkanBounds {
   /// open; returns the new label and adds the distances computed to `evaluations`. The bounds
   /// are moved and tested a vector of centroids at a time; the centroids a test leaves open are
   /// then taken one by one, in index order, as the scalar rule does.
+  /// A row whose bounds leave more than `max_open` centroids open is not labelled here:
+  /// returns `rescore`, and the caller scores it against every centroid with the kernel.
+  static constexpr std::size_t rescore = SIZE_MAX;
   template <class T>
   std::size_t label(std::size_t i, const T* x, std::size_t a, const T* centroids, std::size_t d,
-                    const CentroidGeometry& g, std::size_t& evaluations) {
+                    const CentroidGeometry& g, std::size_t max_open, std::size_t& evaluations) {
     using Lanes = batch<double>;
     constexpr std::size_t W = Lanes::size;
     float* low = lower.data() + i * k;
@@ -62,6 +66,22 @@ struct ElkanBounds {
     if (u < skip_margin * g.half_gap[a]) {
       upper[i] = u;
       return a;
+    }
+    // The lanes of centroids c0 .. c0 + W - 1 whose bounds do not clear u (against the current
+    // a and u: a skip stays valid as both only get nearer).
+    const auto open_lanes = [&](std::size_t c0) {
+      const Lanes z = xsimd::max(load_as_double(low + c0), Lanes::load_unaligned(g.half_cc.data() + a * k + c0));
+      return lane_bits(!(Lanes(u) < Lanes(skip_margin) * z));
+    };
+    if (max_open < k) {
+      std::size_t open = 0, c0 = 0;
+      for (; c0 + W <= k; c0 += W)
+        for (unsigned bits = open_lanes(c0); bits != 0; bits &= bits - 1) ++open;
+      for (; c0 < k; ++c0) open += !(u < skip_margin * std::max(static_cast<double>(low[c0]), g.half_cc[a * k + c0]));
+      if (open > max_open) {
+        upper[i] = u;
+        return rescore;
+      }
     }
     bool tight = false;
     double best = 0;  // squared distance to a, once tight
@@ -87,12 +107,6 @@ struct ElkanBounds {
         best = dc;
         u = distance;
       }
-    };
-    // The lanes of centroids c0 .. c0 + W - 1 whose bounds do not clear u (against the current
-    // a and u: a skip stays valid as both only get nearer).
-    const auto open_lanes = [&](std::size_t c0) {
-      const Lanes z = xsimd::max(load_as_double(low + c0), Lanes::load_unaligned(g.half_cc.data() + a * k + c0));
-      return lane_bits(!(Lanes(u) < Lanes(skip_margin) * z));
     };
     std::size_t c0 = 0;
     for (; c0 + W <= k; c0 += W) {
@@ -124,18 +138,26 @@ struct ElkanBounds {
     for (; c < k; ++c) low[c] = below(lowered(static_cast<double>(low[c]), shift[c]));
   }
 
-  /// Row i after the kernel scored every centroid (the first pass): the distance to its
+  /// Row i after the kernel scored every centroid: an upper bound on the distance to its
   /// centroid `label`, and for every other centroid the lower bound its score gives (where the
   /// kernel took its exact path, the distance to the second nearest).
   template <class T>
   void scanned(std::size_t i, std::size_t label, double distance, double second_squared, const RowScores<T>& s) {
     float* low = lower.data() + i * k;
-    upper[i] = distance;
+    upper[i] = distance;  // an upper bound: below(distance) is a lower one
     if (!(s.slack < std::numeric_limits<double>::infinity())) {
       std::fill_n(low, k, below(std::sqrt(second_squared)));
     } else {
-      for (std::size_t c = 0; c < k; ++c)
-        low[c] = below(std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2)));
+      std::size_t c = 0;
+#if XSIMD_WITH_AVX512F
+      using Lanes = batch<double>;
+      const Lanes zero(0.0), slack(s.slack), norm2(s.norm2);
+      for (; c + Lanes::size <= k; c += Lanes::size) {
+        const Lanes bound = xsimd::sqrt(xsimd::max(zero, (load_as_double(s.score + c) - slack) + norm2));
+        _mm256_storeu_ps(low + c, _mm512_cvt_roundpd_ps(bound, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+      }
+#endif
+      for (; c < k; ++c) low[c] = below(std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2)));
     }
     low[label] = below(distance);
   }
@@ -151,31 +173,46 @@ class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
     k_ = p.k;
     d_ = p.X.cols();
     bounds_.reset(p.X.rows(), k_);
+    // A direct distance costs about d / 16 + 32 cycles, a row scored by the kernel against all
+    // k centroids about k d / 22 (float screen, 2 FMA ports): past k d / (2 d + 512) open
+    // centroids the kernel is the cheaper (an estimate; docs/algorithms.md).
+    max_open_ = k_ * d_ / (2 * d_ + 512);
   }
   /// The first pass scores every row against every centroid with Lloyd's kernel, which gives
-  /// all k bounds at once; after it, only the distances the bounds leave open, directly.
-  void begin_pass(PackedCentroids<T>& packed, const T* centroids, bool bounds_empty) {
-    if (bounds_empty) packed.assign(centroids, k_, d_);
-  }
+  /// all k bounds at once; after it, each row's open centroids get direct distances, or, where
+  /// the bounds leave many open, the row is scored by the kernel again.
+  void begin_pass(PackedCentroids<T>& packed, const T* centroids, bool) { packed.assign(centroids, k_, d_); }
   void label_block(BlockLabelling<T>& b) {
     const Matrix<const T> X = b.X();
+    const auto scored = [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
+      const auto a = static_cast<std::size_t>(label);
+      const double upper = scores.usable() ? scores.upper_distance(a) : std::sqrt(b.squared_distance_to(i, a));
+      bounds_.scanned(i, a, upper, second, scores);
+      b.relabel(i, label);
+    };
     if (b.bounds_empty) {
-      assign_rows(X, b.begin, b.end, b.packed,
-                  [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
-                    const auto a = static_cast<std::size_t>(label);
-                    bounds_.scanned(i, a, std::sqrt(b.squared_distance_to(i, a)), second, scores);
-                    b.relabel(i, label);
-                  });
+      assign_rows(X, b.begin, b.end, b.packed, scored);
       b.slot.evaluations += (b.end - b.begin) * (k_ + 1);
     } else {
+      std::vector<std::size_t>& scan = b.slot.scan;
+      scan.clear();
       for (std::size_t i = b.begin; i < b.end; ++i) {
         const std::size_t a = bounds_.label(i, X.row(i), static_cast<std::size_t>(b.labels[i]), b.centroids, d_,
-                                            geometry_, b.slot.evaluations);
-        b.relabel(i, static_cast<std::int32_t>(a));
+                                            geometry_, max_open_, b.slot.evaluations);
+        if (a == ElkanBounds::rescore)
+          scan.push_back(i);
+        else
+          b.relabel(i, static_cast<std::int32_t>(a));
       }
+      assign_rows_at(
+          X, scan.size(), [&](std::size_t t) { return scan[t]; }, b.packed, scored);
+      b.slot.evaluations += scan.size() * (k_ + 1);
     }
     if (b.want_inertia) b.add_block_inertia();
   }
+
+ private:
+  std::size_t max_open_ = 0;
 };
 
 }  // namespace kmeans::detail

@@ -22,14 +22,25 @@
 
 namespace kmeans::detail {
 
-/// The algorithm a fit of n rows (on the largest process) into k clusters runs: automatic
-/// resolved, and elkan or yinyang replaced by hamerly where their bounds would pass
+/// Algorithm::automatic runs elkan from this many columns (and k >= automatic_elkan_min_k):
+/// each distance its k bounds skip is a long one. Below it, hamerly; docs/algorithms.md has
+/// the measurements behind both thresholds.
+inline constexpr std::size_t automatic_elkan_min_d = 384;
+inline constexpr std::size_t automatic_elkan_min_k = 8;
+
+/// The algorithm a fit of n rows (on the largest process) of d columns into k clusters runs:
+/// automatic resolved, and elkan or yinyang replaced by hamerly where their bounds would pass
 /// options.elkan_max_bytes.
-inline Algorithm resolve_algorithm(const Options& o, std::size_t n, std::size_t k) {
+inline Algorithm resolve_algorithm(const Options& o, std::size_t n, std::size_t k, std::size_t d) {
   Algorithm a = o.algorithm;
-  // Hamerly is the fastest of ours at most points bench/compare_algorithms.py measures (README,
-  // Algorithms) and close to Lloyd at the rest; with one cluster there is nothing to skip.
-  if (a == Algorithm::automatic) a = k == 1 ? Algorithm::lloyd : Algorithm::hamerly;
+  if (a == Algorithm::automatic) {
+    if (k == 1)
+      a = Algorithm::lloyd;  // nothing to skip
+    else if (d >= automatic_elkan_min_d && k >= automatic_elkan_min_k)
+      a = Algorithm::elkan;
+    else
+      a = Algorithm::hamerly;
+  }
   if (a == Algorithm::elkan && ElkanBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
   if (a == Algorithm::yinyang && YinyangBounds::bytes(n, k) > o.elkan_max_bytes) a = Algorithm::hamerly;
   return a;

@@ -42,7 +42,8 @@ struct HamerlyBounds {
     upper[i] = distance;
     return upper[i] < skip_margin * std::max(lower[i], g.half_gap[a]);
   }
-  /// Row i after a full scan: distance to its centroid, squared distance to the second nearest.
+  /// Row i after a full scan: an upper bound on the distance to its centroid, a lower bound on
+  /// the squared distance to the second nearest.
   void scanned(std::size_t i, double distance, double second_squared) {
     upper[i] = distance;
     lower[i] = std::sqrt(second_squared);

@@ -436,12 +436,19 @@ inline batch<T> all_lanes_min(const batch<T>& v) noexcept {
 }
 
 /// A row's scores ||c||^2 - 2 x.c for every centroid c (as the kernel computed them), and
-/// what turns one into a lower bound on a squared distance: max(0, score - slack + ||x||^2).
+/// what turns one into a lower bound on a squared distance, max(0, score - slack + ||x||^2),
+/// or an upper bound, score + slack + ||x||^2.
 template <class T>
 struct RowScores {
   const T* score = nullptr;  // k (padded)
   double norm2 = 0;          // ||x||^2
   double slack = 0;          // bounds the rounding of a score and of norm2 (infinity: unusable)
+
+  bool usable() const noexcept { return slack < std::numeric_limits<double>::infinity(); }
+  /// An upper bound on the distance to centroid c (usable() only).
+  double upper_distance(std::size_t c) const noexcept {
+    return std::sqrt(std::max(0.0, static_cast<double>(score[c]) + slack + norm2));
+  }
 };
 
 /// One row's argmin across the lanes of its LaneBest: the lowest score; among lanes that have

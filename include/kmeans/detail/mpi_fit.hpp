@@ -112,7 +112,7 @@ kmeans::detail::FitResult<T> fit(MPI_Comm comm, Matrix<const T> X, const std::ve
   std::size_t largest = 0;
   for (const std::size_t r : peers.rows()) largest = std::max(largest, r);
   kd::FitPlan plan;
-  plan.algorithm = kd::resolve_algorithm(options, largest, k);
+  plan.algorithm = kd::resolve_algorithm(options, largest, k, X.cols());
   plan.tol_scaled = tol_scaled;
 
   kd::Workspace<T> work;

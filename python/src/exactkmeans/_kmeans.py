@@ -239,9 +239,9 @@ class KMeans(_BaseKMeans):
     Parameters are scikit-learn's, with these differences:
 
     - ``init`` also takes ``"k-means||"`` (Bahmani et al.'s scalable k-means++).
-    - ``algorithm``: ``"lloyd"`` (default), ``"elkan"``, ``"hamerly"``, ``"yinyang"`` or
-      ``"auto"`` (the library's choice). All give the same labels and centres, iteration by
-      iteration; they differ only in speed.
+    - ``algorithm``: ``"auto"`` (default: the library's choice, the fastest it knows for the
+      shape of X), ``"lloyd"``, ``"elkan"``, ``"hamerly"`` or ``"yinyang"``. All give the same
+      labels and centres, iteration by iteration; they differ only in speed.
     - ``n_init="auto"`` (default): 1 run for k-means++, k-means|| or an array, 10 for
       "random" or a callable (scikit-learn's rule from version 1.4).
     - ``n_threads``: threads to use (None: all cores). The result does not depend on it.
@@ -273,7 +273,7 @@ class KMeans(_BaseKMeans):
         verbose=0,
         random_state=None,
         copy_x=True,
-        algorithm="lloyd",
+        algorithm="auto",
         n_threads=None,
         metric="euclidean",
     ):
