@@ -16,7 +16,7 @@ Build first, then run from the repository root with Debian's Python:
     /usr/bin/python3 bench/compare_algorithms.py            # every point (about 45 min at --repeats 3)
     /usr/bin/python3 bench/compare_algorithms.py --quick    # k in {20, 170}, d in {2, 50}
 
-Writes bench/results/algorithms.md and algorithms.json.
+Writes bench/results/algorithms.md and algorithms.json (--name for other names).
 """
 import argparse
 import json
@@ -81,6 +81,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build/release")
     ap.add_argument("--out", default="bench/results")
+    ap.add_argument("--name", default="algorithms", help="output files: NAME.md and NAME.json")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--ks", default="5,20,80,170,500")
@@ -144,9 +145,9 @@ def save(args, results):
     info = {"machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "sklearn": sklearn.__version__, "numpy": np.__version__, "repeats": args.repeats, "tol": args.tol}
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "algorithms.json"), "w") as f:
+    with open(os.path.join(args.out, args.name + ".json"), "w") as f:
         json.dump({"info": info, "results": results}, f, indent=1)
-    write_markdown(os.path.join(args.out, "algorithms.md"), info, results)
+    write_markdown(os.path.join(args.out, args.name + ".md"), info, results)
 
 
 def write_markdown(path, info, results):
