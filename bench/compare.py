@@ -22,7 +22,6 @@ Writes bench/results/compare.md (the tables), compare.json (every number) and, p
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,8 @@ if missing:
              ".\nOn Debian: apt-get install python3-numpy python3-sklearn python3-faiss python3-matplotlib,"
              "\nand run it with Debian's interpreter: /usr/bin/python3 bench/compare.py")
 
+from bench_common import cpu_name, machine_peak, settle
+
 SWEEPS = {  # the reference tutorial's sweeps
     "clusters": {"param": "k", "values": list(range(5, 171, 15)), "fixed": {"n": 2000, "d": 200}},
     "samples": {"param": "n", "values": list(range(2000, 22001, 2000)), "fixed": {"k": 80, "d": 200}},
@@ -82,10 +83,6 @@ def inertia(X, C):
     return total
 
 
-def settle():
-    """Let OpenMP and OpenBLAS worker threads of the previous run stop spinning: they busy-wait
-    after a parallel region and would take a core from whatever runs next."""
-    time.sleep(0.3)
 
 
 def timed(fn, repeats):
@@ -172,23 +169,6 @@ def end_to_end(driver, repeats, tmp, n=3000, d=100, k=5, seed=0):
             "sklearn_ms": theirs * 1e3, "sklearn_n_iter": int(km.n_iter_), "speedup": theirs / ours}
 
 
-def machine_peak(build):
-    """FMA GFLOP/s per dtype and read GB/s on all cores, from bench_peak."""
-    exe = os.path.join(build, "bench", "bench_peak")
-    if not os.path.exists(exe):
-        return None
-    threads = os.cpu_count() or 1
-    out = subprocess.run([exe, "--benchmark_format=json", f"--benchmark_filter=threads:{threads}$"],
-                         check=True, capture_output=True, text=True)
-    peak = {}
-    for b in json.loads(out.stdout)["benchmarks"]:
-        if b["name"].startswith("fma/double"):
-            peak["float64"] = b["GFLOPs"]
-        elif b["name"].startswith("fma/float"):
-            peak["float32"] = b["GFLOPs"]
-        elif b["name"].startswith("read"):
-            peak["GBps"] = b["bytes_per_second"] / 1e9
-    return peak
 
 
 def main():
@@ -207,8 +187,7 @@ def main():
     if not os.path.exists(driver):
         sys.exit(f"{driver} not found: build first (cmake --preset release && cmake --build --preset release)")
     os.makedirs(args.out, exist_ok=True)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.processor())
+    cpu = cpu_name()
     info = {"cpu": cpu, "cores": os.cpu_count(), "sklearn": sklearn.__version__,
             "faiss": faiss.__version__, "numpy": np.__version__, "iters": args.iters, "repeats": args.repeats,
             "blas": blas_in_use()}
@@ -282,7 +261,7 @@ def main():
 
 
 def write_markdown(args, info, results, fit):
-    lines = [f"# kmeans vs scikit-learn and FAISS: ms per iteration", "",
+    lines = ["# kmeans vs scikit-learn and FAISS: ms per iteration", "",
              f"Machine: {info['cpu']}, {info['cores']} cores. scikit-learn {info['sklearn']}, "
              f"FAISS {info['faiss']}, numpy {info['numpy']}, BLAS: {info['blas']}. {info['iters']} iterations "
              f"from the same k-means++ centroids, median of {info['repeats']} fits.", "",

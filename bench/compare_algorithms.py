@@ -21,8 +21,6 @@ Writes bench/results/algorithms.md and algorithms.json (--name for other names).
 import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,14 +34,14 @@ try:
 except ImportError:
     sys.exit("compare_algorithms.py needs python3-numpy and python3-sklearn; run it with /usr/bin/python3")
 
+from bench_common import cpu_name, median_of, settle
+
 OURS = ["lloyd", "hamerly", "elkan", "yinyang", "automatic"]
 BOUNDED = ["hamerly", "elkan", "yinyang"]
 THEIRS = ["lloyd", "elkan"]
 ROWS = {2: 100000, 10: 100000, 50: 50000, 200: 20000}
 
 
-def settle():
-    time.sleep(0.3)  # let the previous run's OpenMP/BLAS threads stop spinning
 
 
 def run_ours(driver, algorithm, X, C, tol, max_iter, tmp):
@@ -69,12 +67,6 @@ def run_sklearn(algorithm, X, C, tol, max_iter):
     return {"seconds": time.perf_counter() - t, "n_iter": int(km.n_iter_), "inertia": float(km.inertia_)}
 
 
-def median_of(runs):
-    """The first run's fields, with the median time of all of them."""
-    out = dict(runs[0])
-    out["seconds"] = statistics.median(r["seconds"] for r in runs)
-    out["all_seconds"] = [r["seconds"] for r in runs]
-    return out
 
 
 def main():
@@ -142,7 +134,7 @@ def main():
 
 
 def save(args, results):
-    info = {"machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+    info = {"machine": cpu_name(), "cores": os.cpu_count(),
             "sklearn": sklearn.__version__, "numpy": np.__version__, "repeats": args.repeats, "tol": args.tol}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, args.name + ".json"), "w") as f:

@@ -23,7 +23,6 @@ Writes bench/results/compare_python.md and .json.
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 
@@ -31,6 +30,8 @@ import numpy as np
 import sklearn
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
+
+from bench_common import cpu_name
 
 import exactkmeans
 from exactkmeans import KMeans
@@ -41,17 +42,6 @@ POINTS = {  # (n, d, k); the sweeps' first, middle and last points (bench/compar
     "samples": [(2000, 200, 80), (12000, 200, 80), (22000, 200, 80)],
     "features": [(4000, 200, 5), (4000, 2000, 5), (4000, 3800, 5)],
 }
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def timed(f):

@@ -28,8 +28,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +40,8 @@ try:
     from sklearn.decomposition import PCA
 except ImportError:
     sys.exit("compare_real.py needs python3-numpy and python3-sklearn; run it with /usr/bin/python3")
+
+from bench_common import cpu_name, machine_peak, median_of, settle
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 THEIRS = ["lloyd", "elkan"]
@@ -61,31 +61,10 @@ def images():
     return np.vstack(out)
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
-def settle():
-    time.sleep(0.3)  # let the previous run's OpenMP/BLAS threads stop spinning
 
 
-def machine_peak(build):
-    """FMA GFLOP/s per dtype on all cores, from bench_peak (or None)."""
-    exe = os.path.join(build, "bench", "bench_peak")
-    if not os.path.exists(exe):
-        return None
-    threads = os.cpu_count() or 1
-    out = subprocess.run([exe, "--benchmark_format=json", f"--benchmark_filter=fma/.*/threads:{threads}$"],
-                         check=True, capture_output=True, text=True)
-    return {("float64" if b["name"].startswith("fma/double") else "float32"): b["GFLOPs"]
-            for b in json.loads(out.stdout)["benchmarks"]}
 
 
 def run_ours(driver, algorithm, shape, dtype, tol, max_iter, tmp):
@@ -108,11 +87,6 @@ def run_sklearn(algorithm, X, C, tol, max_iter):
     return {"seconds": time.perf_counter() - t, "n_iter": int(km.n_iter_), "inertia": float(km.inertia_)}
 
 
-def median_of(runs):
-    out = dict(runs[0])
-    out["seconds"] = statistics.median(r["seconds"] for r in runs)
-    out["all_seconds"] = [r["seconds"] for r in runs]
-    return out
 
 
 def main():
