@@ -19,13 +19,13 @@ enum class Init {
 /// @brief Which exact algorithm runs the iterations. All give the same labels and centroids,
 /// iteration by iteration; they differ in how many distances they compute.
 enum class Algorithm {
-  lloyd,      ///< every row-to-centroid distance, every iteration (the kernel at full speed)
-  elkan,      ///< k + 1 bounds per row: skips most distances; n (4 k + 8) bytes of memory
-              ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
-  hamerly,    ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
-  yinyang,    ///< 1 + k / 10 bounds per row (one per group of about 10 centroids): skips rows whose
-              ///< label cannot change, by tighter bounds than hamerly's; n (k / 10 + 1) doubles
-              ///< (above elkan_max_bytes the fit runs hamerly instead)
+  lloyd,    ///< every row-to-centroid distance, every iteration (the kernel at full speed)
+  elkan,    ///< k + 1 bounds per row: skips most distances; n (4 k + 8) bytes of memory
+            ///< (above Options::elkan_max_bytes the fit runs hamerly instead)
+  hamerly,  ///< 2 bounds per row: skips rows whose label cannot change; O(n) memory
+  yinyang,  ///< 1 + k / 10 bounds per row (one per group of about 10 centroids): skips rows whose
+            ///< label cannot change, by tighter bounds than hamerly's; n (k / 10 + 1) doubles
+            ///< (above elkan_max_bytes the fit runs hamerly instead)
   /// the library's choice, the default: lloyd for k = 1, elkan for d >= 384 columns and k >= 8
   /// (where its bounds fit elkan_max_bytes), hamerly otherwise (docs/algorithms.md)
   automatic,
