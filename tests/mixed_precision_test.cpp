@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <kmeans/detail/elkan.hpp>
 #include <kmeans/detail/kernel.hpp>
 #include <kmeans/kmeans_model.hpp>
 #include <limits>
@@ -170,6 +171,43 @@ TEST_CASE("fits with the float screen are Lloyd's bits, for every algorithm and 
           require_same_trace(full, trace_fit<double>(o, s.X.view(), &C));
         }
       }
+    }
+  }
+}
+
+TEST_CASE("bounds taken from the kernel's scores hold, screened or not", "[kernel][mixed][algorithms]") {
+  // Every bounded algorithm takes bounds from a scanned row's scores: RowScores' upper bound on
+  // the distance to the row's centroid, and Elkan's lower bound for every centroid (its own
+  // included, which a later label change turns into a competitor's).
+  std::uint64_t seed = 140;
+  for (const std::string kind : kinds) {
+    for (const bool screen : {true, false}) {
+      CAPTURE(kind, screen);
+      const std::size_t d = 24, k = 13;
+      const ScreenCase s = screen_case(kind, 301, d, k, ++seed);
+      const kmeans::Matrix<const double> X = s.X.view();
+      kmeans::detail::PackedCentroids<double> pc;
+      pc.set_screening(screen);
+      pc.assign(s.C.data(), k, d);
+      kmeans::detail::ElkanBounds elkan;
+      elkan.reset(X.rows(), k);
+      std::size_t rows = 0;
+      kmeans::detail::assign_rows(
+          X, 0, X.rows(), pc,
+          [&](std::size_t i, std::int32_t label, double second, const kmeans::detail::RowScores<double>& rs) {
+            const auto a = static_cast<std::size_t>(label);
+            const double to_label = std::sqrt(kmeans::detail::squared_distance(X.row(i), s.C.data() + a * d, d));
+            const double upper = rs.usable() ? rs.upper_distance(a) : to_label;
+            CHECK(upper >= to_label);
+            elkan.scanned(i, a, upper, second, rs);
+            for (std::size_t c = 0; c < k; ++c) {
+              CAPTURE(i, c);
+              const double to_c = std::sqrt(kmeans::detail::squared_distance(X.row(i), s.C.data() + c * d, d));
+              CHECK(static_cast<double>(elkan.lower[i * k + c]) <= to_c);
+            }
+            ++rows;
+          });
+      REQUIRE(rows == X.rows());
     }
   }
 }

@@ -2,8 +2,9 @@
 // Elkan (2003): per row an upper bound on the distance to its centroid and one lower bound per
 // centroid; a centroid whose bound (or half its distance to the row's centroid) clears the
 // upper bound is skipped, the others are scored with direct double distances and Lloyd's
-// lowest-index rule (the first pass, with no bounds yet, is Lloyd's kernel). O(n k) memory, so fits whose bounds would
-// pass Options::elkan_max_bytes run Hamerly instead (fit.hpp).
+// lowest-index rule (the first pass, with no bounds yet, and rows with many centroids open go
+// through Lloyd's kernel). O(n k) memory, so fits whose bounds would pass
+// Options::elkan_max_bytes run Hamerly instead (fit.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -138,16 +139,21 @@ struct ElkanBounds {
     for (; c < k; ++c) low[c] = below(lowered(static_cast<double>(low[c]), shift[c]));
   }
 
-  /// Row i after the kernel scored every centroid: an upper bound on the distance to its
-  /// centroid `label`, and for every other centroid the lower bound its score gives (where the
-  /// kernel took its exact path, the distance to the second nearest).
+  /// Row i after the kernel scored every centroid: `distance`, an upper bound on the distance
+  /// to its centroid `label`, and for every centroid the lower bound its score gives (where the
+  /// kernel took its exact path, the distance to the second nearest for the others).
   template <class T>
   void scanned(std::size_t i, std::size_t label, double distance, double second_squared, const RowScores<T>& s) {
     float* low = lower.data() + i * k;
-    upper[i] = distance;  // an upper bound: below(distance) is a lower one
-    if (!(s.slack < std::numeric_limits<double>::infinity())) {
+    upper[i] = distance;
+    if (!s.usable()) {
+      // The kernel's exact path: `distance` is the direct distance, and every other centroid is
+      // at least as far as the second nearest.
       std::fill_n(low, k, below(std::sqrt(second_squared)));
+      low[label] = below(distance);
     } else {
+      // Every bound from the scores, the label's too: `distance` is then the score's upper
+      // bound, which would overstate a lower one.
       std::size_t c = 0;
 #if XSIMD_WITH_AVX512F
       using Lanes = batch<double>;
@@ -159,7 +165,6 @@ struct ElkanBounds {
 #endif
       for (; c < k; ++c) low[c] = below(std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2)));
     }
-    low[label] = below(distance);
   }
 };
 
