@@ -180,8 +180,10 @@ class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
     bounds_.reset(p.X.rows(), k_);
     // A direct distance costs about d / 16 + 32 cycles, a row scored by the kernel against all
     // k centroids about k d / 22 (float screen, 2 FMA ports): past k d / (2 d + 512) open
-    // centroids the kernel is the cheaper (an estimate; docs/algorithms.md).
-    max_open_ = k_ * d_ / (2 * d_ + 512);
+    // centroids the kernel is the cheaper (an estimate; docs/algorithms.md). At least 4: the
+    // estimate leaves out the kernel's cost per row, which dominates at small k d (PCA-50,
+    // k = 10: 0 made every row with one centroid open a kernel row, twice as slow).
+    max_open_ = std::max<std::size_t>(k_ * d_ / (2 * d_ + 512), std::min<std::size_t>(k_, 4));
   }
   /// The first pass scores every row against every centroid with Lloyd's kernel, which gives
   /// all k bounds at once; after it, each row's open centroids get direct distances, or, where
