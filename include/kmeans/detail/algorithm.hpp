@@ -22,6 +22,7 @@
 // (geometry.hpp). Every algorithm gives Lloyd's labels, row by row (ties to the lowest index
 // included), so every fit gives the same centroids, inertia and iterations whichever runs it.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -90,6 +91,12 @@ struct BlockLabelling {
     ++slot.changed;
     block_sums.moved(entry, labels[i], label);
     labels[i] = label;
+  }
+
+  /// An upper bound on row i's distance to centroid c from the row's kernel scores, or the
+  /// direct distance where the kernel took its exact path.
+  double upper_distance_to(std::size_t i, std::size_t c, const RowScores<T>& scores) const noexcept {
+    return scores.usable() ? scores.upper_distance(c) : std::sqrt(squared_distance_to(i, c));
   }
 
   /// slot.inertia += row i's weighted squared distance to centroid c.

@@ -163,7 +163,7 @@ struct ElkanBounds {
         _mm256_storeu_ps(low + c, _mm512_cvt_roundpd_ps(bound, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
       }
 #endif
-      for (; c < k; ++c) low[c] = below(std::sqrt(std::max(0.0, static_cast<double>(s.score[c]) - s.slack + s.norm2)));
+      for (; c < k; ++c) low[c] = below(s.lower_distance(static_cast<double>(s.score[c])));
     }
   }
 };
@@ -193,8 +193,7 @@ class Elkan : public BoundedAlgorithm<ElkanBounds, true> {
     const Matrix<const T> X = b.X();
     const auto scored = [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
       const auto a = static_cast<std::size_t>(label);
-      const double upper = scores.usable() ? scores.upper_distance(a) : std::sqrt(b.squared_distance_to(i, a));
-      bounds_.scanned(i, a, upper, second, scores);
+      bounds_.scanned(i, a, b.upper_distance_to(i, a, scores), second, scores);
       b.relabel(i, label);
     };
     if (b.bounds_empty) {

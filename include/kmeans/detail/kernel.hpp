@@ -449,19 +449,20 @@ struct RowScores {
   double upper_distance(std::size_t c) const noexcept {
     return std::sqrt(std::max(0.0, static_cast<double>(score[c]) + slack + norm2));
   }
+  /// A lower bound on the distance to a centroid whose score is `s` (usable() only).
+  double lower_distance(double s) const noexcept { return std::sqrt(std::max(0.0, s - slack + norm2)); }
 };
 
 /// One row's argmin across the lanes of its LaneBest: the lowest score; among lanes that have
 /// it, the lowest panel, then the lowest lane (the lowest label); then the runner-up: the chosen
 /// lane's second best or any other lane's best (second >= best in every lane).
-template <class T>
 struct RowBest {
   std::size_t label;
   double top, runner_up;
 };
 
 template <class T>
-inline RowBest<T> reduce_lanes(const LaneBest<T>& lb) noexcept {
+inline RowBest reduce_lanes(const LaneBest<T>& lb) noexcept {
   constexpr std::size_t W = simd_width<T>;
   const batch<T> lane_index = lane_indices<T>();
   const batch<T> infinity_v(std::numeric_limits<T>::infinity());
@@ -538,6 +539,7 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
     std::size_t label[R];
     double second_distance[R];
     RowScores<T> row_scores[R];
+    double row_norm[R];  // the screen's ||x||^2 (row_norm2's bits), reused for the rows it leaves open
     // The rows [0, rows) not settled by the screen, to score in T.
     std::size_t open[R];
     std::size_t n_open = 0;
@@ -555,8 +557,8 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
         double unused_norm2[R];
         scan_all_groups<R>(narrow_x, pc.screen(), lanes, wants_scores ? narrow_score : nullptr, unused_norm2);
         for (std::size_t r = 0; r < rows; ++r) {
-          const RowBest<float> b = reduce_lanes(lanes[r]);
-          const double norm2 = screen_rows ? pc.screen_norm2()[index[r]] : row_norm2(x[r], d);
+          const RowBest b = reduce_lanes(lanes[r]);
+          const double norm2 = row_norm[r] = screen_rows ? pc.screen_norm2()[index[r]] : row_norm2(x[r], d);
           const double reach2 = 2.0 * (norm2 + pc.max_norm2());
           if (!(ScreenBound::in_range(reach2) && b.runner_up - b.top > screen_bound.settling_gap(reach2))) {
             open[n_open++] = r;
@@ -593,13 +595,13 @@ void assign_rows_at(Matrix<const T> X, std::size_t count, RowAt&& row_at, const 
       const bool have_norm2 = scan_all_groups<R>(xo, pc, lanes, wants_scores ? so : nullptr, tile_norm2);
       for (std::size_t q = 0; q < n_open; ++q) {
         const std::size_t r = open[q];
-        const RowBest<T> b = reduce_lanes(lanes[q]);
+        const RowBest b = reduce_lanes(lanes[q]);
         label[r] = b.label;
         second_distance[r] = std::numeric_limits<double>::infinity();
         row_scores[r] = RowScores<T>{scores[r], 0.0, std::numeric_limits<double>::infinity()};
         if (pc.k() > 1) {
           // (||x|| + max||c||)^2 <= 2 ||x||^2 + 2 max||c||^2: no square root per row.
-          const double norm2 = have_norm2 ? tile_norm2[q] : row_norm2(x[r], d);
+          const double norm2 = have_norm2 ? tile_norm2[q] : screened ? row_norm[r] : row_norm2(x[r], d);
           const double reach2 = 2.0 * (norm2 + pc.max_norm2());
           const double bound = error_factor * reach2 + error_floor;
           const double gap = b.runner_up - b.top;

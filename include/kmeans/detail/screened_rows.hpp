@@ -46,18 +46,14 @@ void label_screened_rows(Bounds& bounds, const CentroidGeometry& g, BlockLabelli
     return static_cast<std::size_t>(label);
   };
   const auto open_row = [&](std::size_t t) { return scan[t]; };
-  // The new upper bound from the row's score for its centroid (no direct distance), or, where
-  // the kernel took its exact path, the direct distance.
-  const auto upper = [&](std::size_t i, std::size_t c, const RowScores<T>& scores) {
-    return scores.usable() ? scores.upper_distance(c) : distance_to(i, c);
-  };
+  // The new upper bound from the row's score for its centroid (no direct distance).
   assign_rows_at(b.X(), scan.size(), open_row, b.packed,
                  [&](std::size_t i, std::int32_t label, double second, const RowScores<T>& scores) {
                    const std::size_t c = relabel(i, label);
                    if constexpr (Bounds::uses_scores)
-                     bounds.scanned(i, c, upper(i, c, scores), second, scores);
+                     bounds.scanned(i, c, b.upper_distance_to(i, c, scores), second, scores);
                    else
-                     bounds.scanned(i, upper(i, c, scores), second);
+                     bounds.scanned(i, b.upper_distance_to(i, c, scores), second);
                  });
   b.slot.evaluations += scan.size() * (b.k() + 1);
 }

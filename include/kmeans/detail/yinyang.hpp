@@ -147,7 +147,7 @@ struct YinyangBounds {
       T least = std::numeric_limits<T>::infinity();
       for (std::size_t m = group_start[q]; m < group_start[q + 1]; ++m)
         if (members[m] != label) least = std::min(least, s.score[members[m]]);
-      low[q] = std::sqrt(std::max(0.0, static_cast<double>(least) - s.slack + s.norm2));
+      low[q] = s.lower_distance(static_cast<double>(least));
     }
   }
 };
