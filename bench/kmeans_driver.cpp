@@ -10,7 +10,7 @@
 // default fit instead: k-means++ (seed 0), then iterations until tol (1e-4) or at most
 // `iterations`. With tol, each repeat fits from C.bin to convergence (at most `iterations`);
 // the untimed warm-up fit counts distance evaluations.
-// With C.bin given and no algorithm, also times the assignment step alone on `threads`
+// With C.bin given and no tol, also times the assignment step alone on `threads`
 // threads: every row's nearest final centroid (the kernel through the pool, as predict
 // does it without its input checks), "assign_seconds", the median of at least 10 passes.
 
